@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install what lethd needs on Debian 12, as root.
+#   sh build-aux/deps.sh        build dependencies
+#   sh build-aux/deps.sh test   build and test dependencies, and the users
+set -e
+BUILD="build-essential autoconf automake pkg-config byacc
+    libsodium-dev libevent-dev libjansson-dev libbsd-dev libmd-dev
+    libseccomp-dev libcurl4-openssl-dev mandoc"
+TEST="libatf-dev atf-sh kyua clang python3 util-linux procps"
+pkgs="$BUILD"
+[ "${1:-}" = test ] && pkgs="$BUILD $TEST"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+	    missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq $missing
+fi
+[ "${1:-}" = test ] && sh "$(dirname "$0")/../etc/lethd-users.sh"
+exit 0

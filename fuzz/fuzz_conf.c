@@ -1,0 +1,89 @@
+/*
+ * libFuzzer harness for lethd.conf(5): parent/parse.y and parent/config.c.
+ *
+ * Input: the bytes of a config file.  Whatever they are, the parser
+ * must return, with at most CONF_ERRMAX error lines, each one a
+ * NUL-terminated, printable line that starts with the file name.  A
+ * config that parses must print (conf_print) as text that parses again
+ * to the very same printed text.  A broken promise aborts.
+ */
+
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+#define FUZZ_FILE	"fuzz.conf"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+fuzz_check_errors(const struct conf_errors *errs)
+{
+	const char	*p;
+	unsigned int	 i;
+
+	if (errs->n > CONF_ERRMAX)
+		abort();
+	if (errs->n == 0 && errs->dropped == 0)
+		abort();
+	for (i = 0; i < errs->n; i++) {
+		if (memchr(errs->line[i], '\0', CONF_ERRLEN) == NULL)
+			abort();
+		if (strncmp(errs->line[i], FUZZ_FILE ":",
+		    strlen(FUZZ_FILE ":")) != 0)
+			abort();
+		/* Input bytes are vis(3)-encoded in messages. */
+		for (p = errs->line[i]; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 ||
+			    (unsigned char)*p > 0x7e)
+				abort();
+	}
+}
+
+static char *
+fuzz_print(const struct lethd_conf *conf, size_t *lenp)
+{
+	FILE	*fp;
+	char	*out = NULL;
+
+	if ((fp = open_memstream(&out, lenp)) == NULL)
+		abort();
+	conf_print(fp, conf);
+	if (fclose(fp) != 0)
+		abort();
+	return (out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct lethd_conf	 conf, again;
+	struct conf_errors	 errs;
+	char			*out, *out2;
+	size_t			 len, len2;
+
+	if (conf_parse_buffer(FUZZ_FILE, (const char *)data, size, &conf,
+	    &errs) == -1) {
+		fuzz_check_errors(&errs);
+		return (0);
+	}
+	if (errs.n != 0 || errs.dropped != 0)
+		abort();
+	if (conf.nlisten < 1 || conf.nlisten > NET_MAX_LISTEN)
+		abort();
+
+	out = fuzz_print(&conf, &len);
+	if (conf_parse_buffer("again", out, len, &again, &errs) != 0)
+		abort();
+	out2 = fuzz_print(&again, &len2);
+	if (len != len2 || memcmp(out, out2, len) != 0)
+		abort();
+	free(out2);
+	free(out);
+	return (0);
+}

@@ -1,0 +1,88 @@
+/*
+ * libFuzzer harness for lethctl's response handling (ctl/resp.c and
+ * ctl/output.c): the bytes after the first are a response body, the
+ * first picks the HTTP status it came with (a digit '0'..'7' keeps the
+ * seed files readable).  Every answer that parses goes through both
+ * typed extractors and every formatter, and what they print is checked:
+ * printable ASCII and newlines only, whatever the daemon sent.
+ */
+
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../ctl/lethctl.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static const long fuzz_status[] = {
+	200, 201, 404, 409, 500, 403, 302, 400
+};
+
+/* Abort (a finding) if s holds anything but printable ASCII and '\n'. */
+static void
+fuzz_check_printable(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\n')
+			continue;
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			abort();
+	}
+}
+
+static void
+fuzz_output(const struct resp *r)
+{
+	static struct status_info	 st;
+	struct node_info		 ni;
+	char				 err[RESP_ERR_MAX];
+	char				*buf = NULL;
+	size_t				 len = 0;
+	FILE				*fp;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		abort();
+	(void)output_json(fp, r->root);
+	if (resp_node_info(r->root, &ni, err, sizeof(err)) == 0)
+		output_node_info(fp, &ni);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_status(r->root, &st, err, sizeof(err)) == 0)
+		output_status(fp, &st);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (fclose(fp) != 0)
+		abort();
+	fuzz_check_printable(buf, len);
+	free(buf);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct resp	 r;
+	char		 err[RESP_ERR_MAX];
+	long		 status;
+
+	if (size < 1)
+		return (0);
+	status = fuzz_status[data[0] %
+	    (sizeof(fuzz_status) / sizeof(fuzz_status[0]))];
+	if (resp_parse((const char *)data + 1, size - 1, status, &r, err,
+	    sizeof(err)) == 0) {
+		if (status < 200 || status > 299 || !json_is_object(r.root))
+			abort();
+		fuzz_output(&r);
+		resp_free(&r);
+	} else
+		fuzz_check_printable(err, strlen(err));
+	return (0);
+}

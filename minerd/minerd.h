@@ -1,0 +1,126 @@
+/*
+ * minerd: the engine.  For now: the control API (HTTP/1.1 + JSON on the
+ * UNIX socket the parent binds) and the node identity (node.json).
+ */
+
+#ifndef MINERD_H
+#define MINERD_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "lethd.h"
+#include "proc.h"
+
+struct evhttp_request;
+
+/*
+ * Limits of the control API.  CTL_MAX_* and the timeout per request are
+ * in lethd.h and lethd.conf(5); these are minerd's own.
+ */
+/* Requests waiting on keyd or the parent at once.  lethctl sends one
+ * at a time; a dashboard polls /status: a few dozen is plenty, and the
+ * bound keeps a client that never reads from parking requests forever. */
+#define API_PENDING_MAX		16
+/* Seconds a request waits for the parent's status (it answers at
+ * once unless it is wedged) and for keyd to make a key (one Ed25519
+ * key and two fsyncs). */
+#define API_STATUS_TIMEOUT	5
+#define API_KEYGEN_TIMEOUT	10
+/* Supplementary groups read with SO_PEERGROUPS: Linux allows 65536
+ * (NGROUPS_MAX); the buffer starts small and grows to this. */
+#define CTL_PEERGROUPS_MAX	65536
+/* After accept fails for lack of fds, pause accepting this long rather
+ * than spin on a listener that stays readable. */
+#define CTL_ACCEPT_PAUSE	1
+
+/* Error codes of the API bodies: the same as the wire protocol's. */
+#define API_ERR_INTERNAL	1000
+#define API_ERR_INVALID		1001
+#define API_ERR_UNAUTHORISED	1002
+#define API_ERR_NOT_FOUND	1003
+#define API_ERR_FAILED		1004
+#define API_ERR_TIMEOUT		1005
+
+/* node.json */
+#define NODE_PK_LEN		32	/* Ed25519 public key */
+#define NODE_PK_B64_LEN		44	/* base64 (original, padded) of it */
+
+struct node {
+	int		 version;		/* NODE_FORMAT_VERSION */
+	char		 id[NODE_ID_LEN + 1];	/* hex of pk[0..15] */
+	char		 name[NODE_NAME_MAX + 1];
+	uint8_t		 pk[NODE_PK_LEN];
+	long long	 created_at;		/* Unix ms */
+	enum node_role	 role;
+};
+
+/* What keyd last told us about the key: keyd is the authority. */
+enum key_state {
+	KEY_UNKNOWN = 0,	/* keyd has not spoken since minerd started */
+	KEY_NONE,		/* keyd has no key: no identity yet */
+	KEY_HAVE		/* keyd has the key in key_pk */
+};
+
+/* minerd's process-wide state; main.c fills it, a test its own. */
+struct minerd_env {
+	struct child_init	 conf;
+	struct imsgev		 iev_parent;
+	struct imsgev		 iev_keyd;
+	struct imsgev		 iev_netd;
+	int			 statedir;	/* dirfd of the state dir */
+	char			 hostname[NODE_NAME_MAX + 1];
+	enum key_state		 key_state;
+	uint8_t			 key_pk[NODE_PK_LEN];
+};
+
+extern struct minerd_env	*env;
+
+/* node.c */
+int		 node_parse(const char *, size_t, struct node *, char *,
+		    size_t);
+char		*node_format(const struct node *);
+int		 node_load(int, struct node *, char *, size_t);
+int		 node_save(int, const struct node *);
+void		 node_id(const uint8_t [NODE_PK_LEN], char [NODE_ID_LEN + 1]);
+void		 node_pk_b64(const uint8_t [NODE_PK_LEN],
+		    char [NODE_PK_B64_LEN + 1]);
+int		 node_role_parse(const char *, enum node_role *);
+const char	*node_role_name(enum node_role);
+int		 node_name_check(const char *, size_t, char *, size_t);
+json_t		*node_json(const struct node *);
+
+/* jsonutil.c */
+char		*api_error_body(int, const char *);
+void		 api_error(struct evhttp_request *, int, int, const char *, ...)
+		    __attribute__((__format__ (printf, 4, 5)));
+void		 api_reply(struct evhttp_request *, int, json_t *);
+json_t		*api_body(struct evhttp_request *, size_t, int, char *, size_t);
+json_t		*api_parse_body(const char *, size_t, int, char *, size_t);
+json_t		*json_string_safe(const char *);
+
+/* control.c */
+void		 control_init(void);
+void		 control_listen(int);
+void		 control_reconf(void);
+unsigned int	 control_nconn(void);
+int		 control_caller_ok(int, uid_t *, pid_t *);
+
+/* api.c */
+void		 api_dispatch(struct evhttp_request *);
+int		 api_key_public(const struct key_public *);
+int		 api_key_generated(const struct key_generated *);
+void		 api_keyd_lost(void);
+const char	*api_status_check(const struct proc_status *);
+const char	*api_status_end_check(const struct status_end *);
+int		 api_status(const struct proc_status *);
+void		 api_status_end(const struct status_end *);
+const char	*api_default_name(void);
+unsigned int	 api_npending(void);
+
+#endif /* MINERD_H */

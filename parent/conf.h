@@ -1,0 +1,109 @@
+/*
+ * lethd.conf(5): the parsed configuration the parent holds.
+ */
+
+#ifndef CONF_H
+#define CONF_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lethd.h"
+
+#define CONF_ERRMAX		16	/* error lines kept per parse */
+#define CONF_ERRLEN		256	/* "file:line: message" */
+#define CONF_MAXSIZE		(256 * 1024)	/* bytes of config read */
+#define CONF_MAXDEPTH		8	/* unused for now: no include */
+
+/*
+ * Parser limits.  A word or quoted string may be twice PATH_MAX so that
+ * an overlong path gets "path too long" rather than a lexer error; a
+ * config needs a handful of macros, 128 is generous and bounds memory.
+ */
+#define CONF_TOKEN_MAX		(2 * PATH_MAX)	/* bytes in one token */
+#define CONF_MACRO_MAX		128	/* macros per file */
+#define CONF_MACRO_NAME_MAX	64	/* bytes in a macro name */
+#define CONF_ERRWORD		64	/* input bytes quoted in an error */
+
+/* Ranges of the numeric keywords (lethd.conf(5)); the minimum is 1. */
+#define CONF_PORT_MAX		65535
+#define CONF_CTL_MAX_CONN_MAX	1024	/* admins and dashboards, not peers */
+#define CONF_CTL_TIMEOUT_MAX	3600	/* an hour: a stuck client goes */
+#define CONF_NET_MAX_CONN_MAX	1000000	/* beyond any rig's file limit */
+#define CONF_LOG_RATE_MAX	10000	/* lines/s: more floods syslog */
+#define CONF_SOCKET_MODE	0660	/* default mode of the socket */
+
+struct conf_listen {
+	struct sockaddr_storage	ss;	/* numeric address and port */
+	socklen_t		sslen;
+	uint16_t		port;	/* 0: pick a free port */
+};
+
+/* Which child reads which user. */
+enum conf_user {
+	USER_KEYD = 0,
+	USER_NETD,
+	USER_MINERD,
+	USER_MINER,
+	USER_MAX
+};
+
+struct lethd_conf {
+	char			 directory[PATH_MAX];	/* base dir */
+	char			 socket[PATH_MAX];	/* control socket */
+	mode_t			 socket_mode;		/* default 0660 */
+	char			 users[USER_MAX][LOGIN_NAME_MAX];
+	char			 ctl_group[LOGIN_NAME_MAX];
+	char			 name[NODE_NAME_MAX + 1];	/* "" = host */
+	struct conf_listen	 listen[NET_MAX_LISTEN];
+	unsigned int		 nlisten;
+	unsigned int		 ctl_max_conn;
+	unsigned int		 ctl_timeout;		/* seconds */
+	unsigned int		 net_max_conn;
+	unsigned int		 log_rate;		/* lines/s/child */
+	unsigned int		 opts;
+};
+
+struct conf_errors {
+	unsigned int	n;
+	char		line[CONF_ERRMAX][CONF_ERRLEN];
+	unsigned int	dropped;		/* errors past CONF_ERRMAX */
+};
+
+/* Add one error line (printf format) to errs, or count it as dropped. */
+void	conf_errorf(struct conf_errors *, const char *, ...)
+	    __attribute__((__format__ (printf, 2, 3)));
+
+/* Fill in every default. */
+void	conf_defaults(struct lethd_conf *);
+
+/*
+ * Parse len bytes of buf (not NUL-terminated) named file in error
+ * lines.  Returns 0 and fills conf, or -1 with errs filled and conf
+ * untouched.  Never exits and never touches the file system or the
+ * user database.  errs is cleared first.
+ */
+int	conf_parse_buffer(const char *file, const char *buf, size_t len,
+	    struct lethd_conf *conf, struct conf_errors *errs);
+
+/* Read path (at most CONF_MAXSIZE bytes) and parse it. */
+int	conf_parse_file(const char *path, struct lethd_conf *,
+	    struct conf_errors *);
+
+/* Print conf in lethd.conf(5) syntax, every keyword (for `lethd -nv`). */
+void	conf_print(FILE *, const struct lethd_conf *);
+
+/*
+ * Checks that need the system: users and group exist, none is root,
+ * no two share a uid or gid, max connections fits the file limit.
+ * Returns 0 or -1 with errs filled ("file: message"); errs is cleared
+ * first.
+ */
+int	conf_check_system(const char *file, const struct lethd_conf *,
+	    struct conf_errors *);
+
+#endif /* CONF_H */

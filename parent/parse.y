@@ -1,0 +1,956 @@
+/*
+ * lethd.conf(5): the grammar and its lexer.
+ *
+ * The shape is that of OpenBSD's parse.y files: a yacc grammar over a
+ * hand-written lexer, a sorted keyword table, and macros (`name = value`,
+ * used as `$name`).  What differs on purpose: every bit of parser state
+ * lives in one struct parse that conf_parse_buffer() allocates per call,
+ * so that a fuzzer may call it a million times in a row; the strings of
+ * tokens belong to that struct and are freed together at the end, so
+ * yacc's error recovery, which throws tokens away, cannot leak them; and
+ * the parser reads a buffer, never a file, a resolver or the user
+ * database.
+ */
+
+%{
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifndef LIBBSD_OPENBSD_VIS
+#define LIBBSD_OPENBSD_VIS	/* libbsd: OpenBSD's strnvis(3) */
+#endif
+#include <vis.h>
+
+#include "conf.h"
+
+/* Statements that may appear once; SEEN_LISTEN: the default is replaced. */
+#define SEEN_DIRECTORY		0x0001
+#define SEEN_SOCKET		0x0002
+#define SEEN_USER_MINERD	0x0004
+#define SEEN_USER_KEYD		0x0008
+#define SEEN_USER_NETD		0x0010
+#define SEEN_USER_MINER		0x0020
+#define SEEN_CTL_GROUP		0x0040
+#define SEEN_CTL_MAX_CONN	0x0080
+#define SEEN_CTL_TIMEOUT	0x0100
+#define SEEN_NAME		0x0200
+#define SEEN_LISTEN		0x0400
+#define SEEN_NET_MAX_CONN	0x0800
+#define SEEN_LOG_RATE		0x1000
+
+/* Room for one input byte vis(3)-encoded, as \ooo. */
+#define VIS_CHAR_MAX		4
+
+/* A string a token holds; freed with the whole parse. */
+struct lexstr {
+	struct lexstr	*next;
+	char		 s[];
+};
+
+struct macro {
+	const char	*name;
+	const char	*value;
+};
+
+struct parse {
+	const char		*file;
+	const unsigned char	*buf;
+	size_t			 len;
+	size_t			 pos;
+	int			 back;		/* pushed-back byte, or EOF */
+	int			 lineno;
+	int			 newline;	/* last token was '\n' */
+	int			 lexerr;	/* lexer reported: mute yacc */
+	int			 stmt_line;	/* line the statement began */
+	int			 ntok;		/* its tokens so far */
+	const char		*first_word;	/* its bare first word */
+	const char		*first_keyword;	/* or its first keyword */
+	unsigned int		 seen;		/* SEEN_* */
+	struct lexstr		*strings;
+	struct macro		 macros[CONF_MACRO_MAX];
+	unsigned int		 nmacros;
+	struct conf_errors	*errs;
+	struct lethd_conf	 conf;		/* copied out on success */
+	char			 tok[CONF_TOKEN_MAX];
+};
+
+typedef struct {
+	int64_t		 number;	/* NUMBER */
+	char		*string;	/* STRING; the digits of a NUMBER */
+} YYSTYPE;
+#define YYSTYPE_IS_DECLARED	1
+#define YY_NO_LEAKS		1	/* yyparse frees its stack */
+
+/* yacc's entry points see the parse in progress through this alone. */
+static struct parse	*parse_state;
+
+static int	yylex(void);
+static void	yyerror(const char *);
+
+static int	next_is_equals(struct parse *);
+static void	parse_error(struct parse *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+static void	word_vis(char *, size_t, const char *);
+static int	once(struct parse *, unsigned int, const char *);
+static void	macro_set(struct parse *, const char *, const char *);
+static void	set_path(struct parse *, unsigned int, const char *,
+		    const char *, char *);
+static void	set_socket(struct parse *, const char *, int64_t);
+static int64_t	socket_mode(struct parse *, const char *);
+static void	set_login(struct parse *, unsigned int, const char *,
+		    const char *, char *);
+static void	set_name(struct parse *, const char *);
+static void	set_number(struct parse *, unsigned int, const char *,
+		    int64_t, const char *, int64_t, unsigned int *);
+static void	add_listen(struct parse *, const char *, int64_t,
+		    const char *);
+%}
+
+%token	CONNECTIONS CONTROL DIRECTORY GROUP KEYD LISTEN LOG MAXIMUM MINER
+%token	MODE NAME NETD ON PORT RATE SOCKET TIMEOUT USER
+%token	STRING NUMBER ERROR
+
+%%
+
+grammar		: /* empty */
+		| grammar '\n'
+		| grammar varset '\n'
+		| grammar main '\n'
+		| grammar error '\n'		{ yyerrok; }
+		;
+
+/* Where a string is expected, digits are a string too. */
+word		: STRING
+		| NUMBER
+		;
+
+varset		: STRING '=' word {
+			macro_set(parse_state, $1.string, $3.string);
+		}
+		;
+
+sockmode	: /* empty */		{ $$.number = CONF_SOCKET_MODE; }
+		| MODE NUMBER {
+			$$.number = socket_mode(parse_state, $2.string);
+		}
+		;
+
+main		: DIRECTORY word {
+			set_path(parse_state, SEEN_DIRECTORY, "directory",
+			    $2.string, parse_state->conf.directory);
+		}
+		| SOCKET word sockmode {
+			set_socket(parse_state, $2.string, $3.number);
+		}
+		| USER word {
+			set_login(parse_state, SEEN_USER_MINERD, "user",
+			    $2.string, parse_state->conf.users[USER_MINERD]);
+		}
+		| KEYD USER word {
+			set_login(parse_state, SEEN_USER_KEYD, "keyd user",
+			    $3.string, parse_state->conf.users[USER_KEYD]);
+		}
+		| NETD USER word {
+			set_login(parse_state, SEEN_USER_NETD, "netd user",
+			    $3.string, parse_state->conf.users[USER_NETD]);
+		}
+		| MINER USER word {
+			set_login(parse_state, SEEN_USER_MINER, "miner user",
+			    $3.string, parse_state->conf.users[USER_MINER]);
+		}
+		| CONTROL GROUP word {
+			set_login(parse_state, SEEN_CTL_GROUP, "control group",
+			    $3.string, parse_state->conf.ctl_group);
+		}
+		| CONTROL MAXIMUM CONNECTIONS NUMBER {
+			set_number(parse_state, SEEN_CTL_MAX_CONN,
+			    "control max connections", $4.number, $4.string,
+			    CONF_CTL_MAX_CONN_MAX,
+			    &parse_state->conf.ctl_max_conn);
+		}
+		| CONTROL TIMEOUT NUMBER {
+			set_number(parse_state, SEEN_CTL_TIMEOUT,
+			    "control timeout", $3.number, $3.string,
+			    CONF_CTL_TIMEOUT_MAX,
+			    &parse_state->conf.ctl_timeout);
+		}
+		| NAME word {
+			set_name(parse_state, $2.string);
+		}
+		| LISTEN ON word PORT NUMBER {
+			add_listen(parse_state, $3.string, $5.number,
+			    $5.string);
+		}
+		| MAXIMUM CONNECTIONS NUMBER {
+			set_number(parse_state, SEEN_NET_MAX_CONN,
+			    "max connections", $3.number, $3.string,
+			    CONF_NET_MAX_CONN_MAX,
+			    &parse_state->conf.net_max_conn);
+		}
+		| LOG RATE NUMBER {
+			set_number(parse_state, SEEN_LOG_RATE, "log rate",
+			    $3.number, $3.string, CONF_LOG_RATE_MAX,
+			    &parse_state->conf.log_rate);
+		}
+		;
+
+%%
+
+struct keyword {
+	const char	*k_name;
+	int		 k_val;
+};
+
+/* Sorted: looked up with bsearch(3). */
+static const struct keyword keywords[] = {
+	{ "connections",	CONNECTIONS },
+	{ "control",		CONTROL },
+	{ "directory",		DIRECTORY },
+	{ "group",		GROUP },
+	{ "keyd",		KEYD },
+	{ "listen",		LISTEN },
+	{ "log",		LOG },
+	{ "max",		MAXIMUM },
+	{ "miner",		MINER },
+	{ "mode",		MODE },
+	{ "name",		NAME },
+	{ "netd",		NETD },
+	{ "on",			ON },
+	{ "port",		PORT },
+	{ "rate",		RATE },
+	{ "socket",		SOCKET },
+	{ "timeout",		TIMEOUT },
+	{ "user",		USER }
+};
+
+static int
+kw_cmp(const void *k, const void *e)
+{
+	return (strcmp(k, ((const struct keyword *)e)->k_name));
+}
+
+static const struct keyword *
+lookup(const char *s)
+{
+	return (bsearch(s, keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), kw_cmp));
+}
+
+static void
+yyerror(const char *msg)
+{
+	struct parse	*ps = parse_state;
+	char		 w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+
+	/* The lexer already said what was wrong with this token. */
+	if (ps->lexerr) {
+		ps->lexerr = 0;
+		return;
+	}
+	/* A statement that starts with a word we do not know. */
+	if (ps->ntok == 2 && ps->first_word != NULL && yychar != '=') {
+		word_vis(w, sizeof(w), ps->first_word);
+		parse_error(ps, ps->lineno, "unknown keyword \"%s\"", w);
+		return;
+	}
+	/* A macro named like a keyword. */
+	if (ps->first_keyword != NULL && ((ps->ntok == 2 && yychar == '=') ||
+	    (ps->ntok == 1 && next_is_equals(ps)))) {
+		parse_error(ps, ps->lineno, "keyword \"%s\" cannot be a macro "
+		    "name", ps->first_keyword);
+		return;
+	}
+	parse_error(ps, ps->lineno, "%s", msg);
+}
+
+/* Whether the next token, not yet read, is '='. */
+static int
+next_is_equals(struct parse *ps)
+{
+	size_t	i;
+
+	if (ps->back != EOF && ps->back != ' ' && ps->back != '\t')
+		return (ps->back == '=');
+	for (i = ps->pos; i < ps->len; i++)
+		if (ps->buf[i] != ' ' && ps->buf[i] != '\t')
+			return (ps->buf[i] == '=');
+	return (0);
+}
+
+static void
+parse_error(struct parse *ps, int line, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[CONF_ERRLEN];
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conf_errorf(ps->errs, "%s:%d: %s", ps->file, line, msg);
+}
+
+/*
+ * Input bytes quoted in an error line are vis(3)-encoded, and cut after
+ * CONF_ERRWORD bytes, so a config cannot write to the terminal.
+ */
+static void
+word_vis(char *dst, size_t dstlen, const char *s)
+{
+	char	 c[VIS_CHAR_MAX + 1];
+	size_t	 i, len;
+
+	dst[0] = '\0';
+	for (i = 0; s[i] != '\0' && i < CONF_ERRWORD; i++) {
+		(void)vis(c, (unsigned char)s[i],
+		    VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL | VIS_DQ,
+		    (unsigned char)s[i + 1]);
+		len = strlen(dst);
+		if (len + strlen(c) + 4 > dstlen)
+			break;
+		(void)strlcat(dst, c, dstlen);
+	}
+	if (s[i] != '\0')
+		(void)strlcat(dst, "...", dstlen);
+}
+
+/*
+ * The lexer.
+ */
+
+static char *
+lex_strdup(struct parse *ps, const char *s, size_t len)
+{
+	struct lexstr	*ls;
+
+	if ((ls = malloc(sizeof(*ls) + len + 1)) == NULL)
+		return (NULL);
+	memcpy(ls->s, s, len);
+	ls->s[len] = '\0';
+	ls->next = ps->strings;
+	ps->strings = ls;
+	return (ls->s);
+}
+
+static int
+lgetc_raw(struct parse *ps)
+{
+	if (ps->pos >= ps->len)
+		return (EOF);
+	return (ps->buf[ps->pos++]);
+}
+
+static int
+lpeek_raw(struct parse *ps)
+{
+	if (ps->pos >= ps->len)
+		return (EOF);
+	return (ps->buf[ps->pos]);
+}
+
+/* The next byte, a backslash-newline joining two lines. */
+static int
+lgetc(struct parse *ps)
+{
+	int	c;
+
+	if (ps->back != EOF) {
+		c = ps->back;
+		ps->back = EOF;
+		return (c);
+	}
+	while ((c = lgetc_raw(ps)) == '\\' && lpeek_raw(ps) == '\n') {
+		ps->pos++;
+		ps->lineno++;
+	}
+	return (c);
+}
+
+static void
+lungetc(struct parse *ps, int c)
+{
+	ps->back = c;
+}
+
+/* After an error: skip to the end of the line, leaving the newline. */
+static int
+findeol(struct parse *ps)
+{
+	int	c;
+
+	while ((c = lgetc(ps)) != '\n' && c != EOF)
+		;
+	lungetc(ps, c);
+	ps->lexerr = 1;
+	return (ERROR);
+}
+
+static int
+lex_error(struct parse *ps, const char *msg)
+{
+	parse_error(ps, ps->lineno, "%s", msg);
+	return (findeol(ps));
+}
+
+static int
+is_word(int c)
+{
+	if (c == EOF || c == '\0')
+		return (0);
+	return (isalnum(c) || strchr("_-.:/*%@+~,", c) != NULL);
+}
+
+static int
+is_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '\0')
+		return (0);
+	for (; *s != '\0'; s++)
+		if (!isdigit((unsigned char)*s))
+			return (0);
+	return (1);
+}
+
+/*
+ * A word or a macro's value becomes a NUMBER when it is all digits.  A
+ * number too big for 64 bits saturates, so that the range check of the
+ * keyword says what is wrong with it, quoting the digits.
+ */
+static int
+lex_value(struct parse *ps, const char *s, size_t len)
+{
+	const char	*errstr;
+
+	if ((yylval.string = lex_strdup(ps, s, len)) == NULL)
+		return (lex_error(ps, "out of memory"));
+	if (!is_number(yylval.string))
+		return (STRING);
+	yylval.number = strtonum(yylval.string, LLONG_MIN, LLONG_MAX,
+	    &errstr);
+	if (errstr != NULL)
+		yylval.number = yylval.string[0] == '-' ? LLONG_MIN :
+		    LLONG_MAX;
+	return (NUMBER);
+}
+
+static int
+lex_quoted(struct parse *ps)
+{
+	size_t	len = 0;
+	int	c, start = ps->lineno;
+
+	for (;;) {
+		c = lgetc_raw(ps);
+		if (c == '\\') {
+			c = lgetc_raw(ps);
+			if (c == '\n') {	/* continued line */
+				ps->lineno++;
+				continue;
+			}
+			if (c != '"' && c != '\\' && c != EOF) {
+				return (lex_error(ps,
+				    "invalid escape in quoted string"));
+			}
+		} else if (c == '"')
+			break;
+		if (c == EOF || c == '\n') {
+			if (c == '\n')
+				ps->pos--;
+			parse_error(ps, start, "unterminated quoted string");
+			return (findeol(ps));
+		}
+		if (len >= sizeof(ps->tok) - 1)
+			return (lex_error(ps, "string too long"));
+		ps->tok[len++] = c;
+	}
+	if ((yylval.string = lex_strdup(ps, ps->tok, len)) == NULL)
+		return (lex_error(ps, "out of memory"));
+	return (STRING);
+}
+
+static int
+lex_macro(struct parse *ps)
+{
+	char		 w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+	unsigned int	 i;
+	size_t		 len = 0;
+	int		 c;
+
+	while ((c = lgetc(ps)) != EOF && (isalnum(c) || c == '_')) {
+		if (len >= CONF_MACRO_NAME_MAX)
+			return (lex_error(ps, "macro name too long"));
+		ps->tok[len++] = c;
+	}
+	lungetc(ps, c);
+	ps->tok[len] = '\0';
+	if (len == 0)
+		return (lex_error(ps, "missing macro name after $"));
+	for (i = 0; i < ps->nmacros; i++)
+		if (strcmp(ps->macros[i].name, ps->tok) == 0)
+			break;
+	if (i == ps->nmacros) {
+		word_vis(w, sizeof(w), ps->tok);
+		parse_error(ps, ps->lineno, "macro \"%s\" not defined", w);
+		return (findeol(ps));
+	}
+	/* A value is data: never a keyword, always one token. */
+	return (lex_value(ps, ps->macros[i].value,
+	    strlen(ps->macros[i].value)));
+}
+
+static int
+lex_word(struct parse *ps, int c)
+{
+	const struct keyword	*kw;
+	size_t			 len = 0;
+	int			 tok;
+
+	do {
+		if (len >= sizeof(ps->tok) - 1)
+			return (lex_error(ps, "word too long"));
+		ps->tok[len++] = c;
+	} while (is_word(c = lgetc(ps)));
+	lungetc(ps, c);
+	ps->tok[len] = '\0';
+	if ((kw = lookup(ps->tok)) != NULL) {
+		if (ps->ntok == 1)
+			ps->first_keyword = kw->k_name;
+		return (kw->k_val);
+	}
+	tok = lex_value(ps, ps->tok, len);
+	if (tok == STRING && ps->ntok == 1)
+		ps->first_word = yylval.string;
+	return (tok);
+}
+
+static int
+yylex(void)
+{
+	struct parse	*ps = parse_state;
+	char		 msg[32];
+	int		 c;
+
+	if (ps->newline) {
+		ps->newline = 0;
+		ps->lineno++;
+		ps->ntok = 0;
+		ps->first_word = NULL;
+		ps->first_keyword = NULL;
+		ps->lexerr = 0;
+	}
+	yylval.number = 0;
+	yylval.string = NULL;
+
+	while ((c = lgetc(ps)) == ' ' || c == '\t' || c == '\r')
+		;
+	if (c == '#') {
+		while ((c = lpeek_raw(ps)) != '\n' && c != EOF)
+			ps->pos++;
+		c = lgetc(ps);
+	}
+	if (c == EOF) {
+		if (ps->ntok == 0)
+			return (0);
+		c = '\n';	/* end the last line for the grammar */
+	}
+	if (ps->ntok++ == 0)
+		ps->stmt_line = ps->lineno;
+
+	switch (c) {
+	case '\n':
+		ps->newline = 1;
+		return ('\n');
+	case '=':
+		return ('=');
+	case '"':
+		return (lex_quoted(ps));
+	case '$':
+		return (lex_macro(ps));
+	}
+	if (is_word(c))
+		return (lex_word(ps, c));
+	(void)vis(msg, c, VIS_CSTYLE | VIS_OCTAL | VIS_DQ, 0);
+	parse_error(ps, ps->lineno, "unexpected character \"%s\"", msg);
+	return (findeol(ps));
+}
+
+/*
+ * The statements.
+ */
+
+static int
+once(struct parse *ps, unsigned int bit, const char *what)
+{
+	if (ps->seen & bit) {
+		parse_error(ps, ps->stmt_line, "%s already set", what);
+		return (-1);
+	}
+	ps->seen |= bit;
+	return (0);
+}
+
+static int
+valid_macro_name(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return (0);
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return (0);
+	return (1);
+}
+
+static void
+macro_set(struct parse *ps, const char *name, const char *value)
+{
+	char		 w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+	unsigned int	 i;
+
+	if (!valid_macro_name(name) || strlen(name) > CONF_MACRO_NAME_MAX) {
+		word_vis(w, sizeof(w), name);
+		parse_error(ps, ps->stmt_line, "invalid macro name \"%s\"", w);
+		return;
+	}
+	for (i = 0; i < ps->nmacros; i++)
+		if (strcmp(ps->macros[i].name, name) == 0)
+			break;
+	if (i == CONF_MACRO_MAX) {
+		parse_error(ps, ps->stmt_line, "too many macros (at most %d)",
+		    CONF_MACRO_MAX);
+		return;
+	}
+	/* A later definition replaces an earlier one, from there on. */
+	ps->macros[i].name = name;
+	ps->macros[i].value = value;
+	if (i == ps->nmacros)
+		ps->nmacros++;
+}
+
+/* Absolute, shorter than max, no control characters, no ".." component. */
+static int
+check_path(struct parse *ps, const char *what, const char *path, size_t max)
+{
+	char		 w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+	const char	*p;
+	size_t		 n;
+
+	word_vis(w, sizeof(w), path);
+	if (path[0] != '/') {
+		parse_error(ps, ps->stmt_line,
+		    "%s \"%s\" is not an absolute path", what, w);
+		return (-1);
+	}
+	if (strlen(path) >= max) {
+		parse_error(ps, ps->stmt_line,
+		    "%s path too long (at most %zu bytes)", what, max - 1);
+		return (-1);
+	}
+	for (p = path; *p != '\0'; p++) {
+		if (iscntrl((unsigned char)*p)) {
+			parse_error(ps, ps->stmt_line,
+			    "%s path contains a control character", what);
+			return (-1);
+		}
+	}
+	for (p = path; *p != '\0'; p += n) {
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			parse_error(ps, ps->stmt_line,
+			    "%s \"%s\" contains \"..\"", what, w);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+static void
+set_path(struct parse *ps, unsigned int bit, const char *what,
+    const char *path, char *dst)
+{
+	if (once(ps, bit, what) == -1 ||
+	    check_path(ps, what, path, PATH_MAX) == -1)
+		return;
+	(void)strlcpy(dst, path, PATH_MAX);
+}
+
+static void
+set_socket(struct parse *ps, const char *path, int64_t mode)
+{
+	struct sockaddr_un	sun;
+
+	if (once(ps, SEEN_SOCKET, "socket") == -1 ||
+	    check_path(ps, "socket", path, sizeof(sun.sun_path)) == -1)
+		return;
+	(void)strlcpy(ps->conf.socket, path, sizeof(ps->conf.socket));
+	if (mode != -1)
+		ps->conf.socket_mode = mode;
+}
+
+/*
+ * Octal, read and write for the owner, and no execute bit: 0600 to 0666.
+ * Returns -1 (reported) when the mode is refused.
+ */
+static int64_t
+socket_mode(struct parse *ps, const char *s)
+{
+	char		 w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+	const char	*p;
+	int64_t		 mode = 0;
+
+	word_vis(w, sizeof(w), s);
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '7') {
+			parse_error(ps, ps->stmt_line,
+			    "socket mode %s is not octal", w);
+			return (-1);
+		}
+		mode = mode * 8 + (*p - '0');
+		if (mode > 07777)
+			break;
+	}
+	if ((mode & ~0666) != 0 || (mode & 0600) != 0600) {
+		parse_error(ps, ps->stmt_line, "socket mode %s not allowed "
+		    "(0600 to 0666, no execute bits)", w);
+		return (-1);
+	}
+	return (mode);
+}
+
+/* A user or group name as shadow-utils accepts it, never "-foo". */
+static int
+valid_login(const char *s)
+{
+	const char	*p;
+
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return (0);
+	for (p = s; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("_.-", *p) == NULL)
+			return (0);
+	return (p - s < LOGIN_NAME_MAX);
+}
+
+static void
+set_login(struct parse *ps, unsigned int bit, const char *what,
+    const char *name, char *dst)
+{
+	char	w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+
+	if (once(ps, bit, what) == -1)
+		return;
+	if (!valid_login(name)) {
+		word_vis(w, sizeof(w), name);
+		parse_error(ps, ps->stmt_line, "invalid %s name \"%s\"",
+		    bit == SEEN_CTL_GROUP ? "group" : "user", w);
+		return;
+	}
+	(void)strlcpy(dst, name, LOGIN_NAME_MAX);
+}
+
+/* Printable ASCII: the name shows in lethctl's tables and on peers. */
+static void
+set_name(struct parse *ps, const char *name)
+{
+	const char	*p;
+
+	if (once(ps, SEEN_NAME, "name") == -1)
+		return;
+	if (*name == '\0') {
+		parse_error(ps, ps->stmt_line, "name is empty");
+		return;
+	}
+	if (strlen(name) > NODE_NAME_MAX) {
+		parse_error(ps, ps->stmt_line,
+		    "name too long (at most %d bytes)", NODE_NAME_MAX);
+		return;
+	}
+	for (p = name; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
+			parse_error(ps, ps->stmt_line,
+			    "name contains a non-printable character");
+			return;
+		}
+	}
+	(void)strlcpy(ps->conf.name, name, sizeof(ps->conf.name));
+}
+
+/* Every numeric keyword takes 1 to max. */
+static void
+set_number(struct parse *ps, unsigned int bit, const char *what,
+    int64_t n, const char *digits, int64_t max, unsigned int *dst)
+{
+	char	w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+
+	if (once(ps, bit, what) == -1)
+		return;
+	if (n < 1 || n > max) {
+		word_vis(w, sizeof(w), digits);
+		parse_error(ps, ps->stmt_line,
+		    "%s %s out of range (1-%lld)", what, w, (long long)max);
+		return;
+	}
+	*dst = n;
+}
+
+static int
+listen_addr(const char *s, uint16_t port, struct conf_listen *l)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&l->ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&l->ss;
+
+	memset(l, 0, sizeof(*l));
+	l->port = port;
+	if (strcmp(s, "*") == 0)
+		s = "0.0.0.0";
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		l->sslen = sizeof(*sin);
+		return (0);
+	}
+	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		l->sslen = sizeof(*sin6);
+		return (0);
+	}
+	return (-1);
+}
+
+static int
+listen_same(const struct conf_listen *a, const struct conf_listen *b)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (a->ss.ss_family != b->ss.ss_family || a->port != b->port)
+		return (0);
+	if (a->ss.ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)&a->ss;
+		b4 = (const struct sockaddr_in *)&b->ss;
+		return (a4->sin_addr.s_addr == b4->sin_addr.s_addr);
+	}
+	a6 = (const struct sockaddr_in6 *)&a->ss;
+	b6 = (const struct sockaddr_in6 *)&b->ss;
+	return (memcmp(&a6->sin6_addr, &b6->sin6_addr,
+	    sizeof(a6->sin6_addr)) == 0);
+}
+
+static void
+add_listen(struct parse *ps, const char *addr, int64_t port,
+    const char *digits)
+{
+	struct conf_listen	 l;
+	char			 w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+	unsigned int		 i;
+	int			 bad = 0;
+
+	/* The first listen line replaces the default listener. */
+	if ((ps->seen & SEEN_LISTEN) == 0) {
+		ps->seen |= SEEN_LISTEN;
+		ps->conf.nlisten = 0;
+	}
+	if (port < 0 || port > CONF_PORT_MAX) {
+		word_vis(w, sizeof(w), digits);
+		parse_error(ps, ps->stmt_line,
+		    "port %s out of range (0-%d)", w, CONF_PORT_MAX);
+		bad = 1;
+		port = 0;
+	}
+	word_vis(w, sizeof(w), addr);
+	if (listen_addr(addr, port, &l) == -1) {
+		parse_error(ps, ps->stmt_line, "invalid listen address "
+		    "\"%s\" (numeric IPv4 or IPv6 only)", w);
+		bad = 1;
+	}
+	if (bad)
+		return;
+	for (i = 0; i < ps->conf.nlisten; i++) {
+		if (listen_same(&ps->conf.listen[i], &l)) {
+			parse_error(ps, ps->stmt_line,
+			    "duplicate listen on %s port %lld", w,
+			    (long long)port);
+			return;
+		}
+	}
+	if (ps->conf.nlisten >= NET_MAX_LISTEN) {
+		parse_error(ps, ps->stmt_line,
+		    "too many listen lines (at most %d)", NET_MAX_LISTEN);
+		return;
+	}
+	ps->conf.listen[ps->conf.nlisten++] = l;
+}
+
+/*
+ * The entry point.
+ */
+
+int
+conf_parse_buffer(const char *file, const char *buf, size_t len,
+    struct lethd_conf *conf, struct conf_errors *errs)
+{
+	struct parse	*ps;
+	struct lexstr	*ls, *next;
+	const char	*nul;
+	int		 line, rv;
+	size_t		 i;
+
+	memset(errs, 0, sizeof(*errs));
+	if (len > CONF_MAXSIZE) {
+		conf_errorf(errs, "%s: file too large (at most %d bytes)",
+		    file, CONF_MAXSIZE);
+		return (-1);
+	}
+	/* A config is text: a NUL byte means something else was named. */
+	if (len > 0 && (nul = memchr(buf, '\0', len)) != NULL) {
+		line = 1;
+		for (i = 0; i < (size_t)(nul - buf); i++)
+			if (buf[i] == '\n')
+				line++;
+		conf_errorf(errs, "%s:%d: NUL byte in input", file, line);
+		return (-1);
+	}
+	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		conf_errorf(errs, "%s: out of memory", file);
+		return (-1);
+	}
+	ps->file = file;
+	ps->buf = (const unsigned char *)buf;
+	ps->len = len;
+	ps->back = EOF;
+	ps->lineno = 1;
+	ps->errs = errs;
+	conf_defaults(&ps->conf);
+
+	parse_state = ps;
+	rv = yyparse();
+	parse_state = NULL;
+
+	if (rv != 0 && errs->n == 0 && errs->dropped == 0)
+		conf_errorf(errs, "%s:%d: syntax error", file, ps->lineno);
+	if (errs->n == 0 && errs->dropped == 0) {
+		*conf = ps->conf;
+		rv = 0;
+	} else
+		rv = -1;
+
+	for (ls = ps->strings; ls != NULL; ls = next) {
+		next = ls->next;
+		free(ls);
+	}
+	free(ps);
+	return (rv);
+}
