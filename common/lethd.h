@@ -87,6 +87,47 @@
 #define NET_MAX_CONN_DEFAULT	1024
 #define NET_FD_RESERVE		32	/* pipes, listeners, slack */
 #define NET_MAX_LISTEN		8	/* `listen on` lines */
+#define NET_ADDR_MAX		64	/* "[v6]:port" or "a.b.c.d:port" */
+
+/* Peer transport defaults (lethd.conf(5) keywords). */
+#define NET_MAX_HANDSHAKES_DEFAULT	64	/* half-open sessions at once */
+#define NET_HS_PER_ADDR_DEFAULT		4	/* from one source address */
+#define NET_HS_PER_SUBNET_DEFAULT	16	/* from one /24 or /64 */
+#define NET_HS_TIMEOUT_DEFAULT		10	/* seconds to finish one */
+#define NET_MSG_RATE_DEFAULT		200	/* messages/s from one peer */
+#define NET_PING_INTERVAL_DEFAULT	30	/* seconds (DESIGN) */
+#define NET_PONG_TIMEOUT_DEFAULT	10	/* seconds */
+#define NET_MAX_HEADER_DEFAULT		4096	/* an upgrade request is small */
+#define NET_SESSION_LIFETIME_DEFAULT	3600	/* seconds before re-keying */
+#define KEYD_SIGN_RATE_DEFAULT		100	/* handshake signatures/s */
+#define MSG_TS_WINDOW_DEFAULT		120	/* seconds either side */
+#define REPLAY_CACHE_DEFAULT		4096	/* message ids per peer */
+
+/*
+ * Miners.  The parent owns the miner processes; minerd asks for them by
+ * slot.  Every limit here bounds a fixed-layout imsg the parent checks.
+ */
+#define LETHD_MINERS_DIR	"miners"	/* root 0755: binaries */
+#define LETHD_WORK_DIR		"work"		/* root 0755: one dir a slot */
+#define LETHD_SLOTS_FILE	"slots"		/* the parent's records */
+#define MINER_SLOTS_MAX		32	/* miners on one rig */
+#define MINER_NAME_MAX		32	/* [A-Za-z0-9._-] */
+#define MINER_DRIVER_MAX	16	/* "xmrig", "tt-miner", "generic" */
+#define MINER_BINARY_MAX	128	/* path under the miners directory */
+#define MINER_ARGS_MAX		32	/* arguments after argv[0] */
+#define MINER_ARG_LEN		256	/* bytes of one argument */
+#define MINER_CONFIG_MAX	(64 * 1024)	/* the miner's config file */
+#define MINER_CONFIG_NAME_MAX	64	/* its name in the work directory */
+#define MINER_TOKEN_LEN		32	/* hex digits of the API token */
+#define PROFILE_ID_MAX		64	/* [A-Za-z0-9._-] */
+
+/* Supervision defaults (lethd.conf(5) keywords). */
+#define MINER_BACKOFF_MIN_MS	500	/* first restart: under 1 s */
+#define MINER_BACKOFF_MAX_MS	60000	/* capped at 60 s */
+#define MINER_CRASHES_MAX	5	/* crashes ... */
+#define MINER_CRASH_WINDOW	300	/* ... in this many seconds: failed */
+#define MINER_STOP_GRACE	10	/* seconds from SIGTERM to SIGKILL */
+#define MINER_STABLE_SECS	60	/* a run this long resets the backoff */
 
 /* Node identity. */
 #define NODE_NAME_MAX		64	/* bytes, printable, no control chars */
@@ -141,6 +182,32 @@ enum imsg_type {
 	IMSG_KEY_PUBLIC,	/* keyd ->; struct key_public */
 	IMSG_KEY_GENERATE,	/* minerd -> keyd; uint32_t request id */
 	IMSG_KEY_GENERATED,	/* keyd -> minerd; struct key_generated */
+	IMSG_KEY_SIGN,		/* netd|minerd -> keyd; struct key_sign_req */
+	IMSG_KEY_SIGNATURE,	/* keyd -> netd|minerd; struct key_sign_rep */
+
+	/* minerd -> netd */
+	IMSG_NET_SELF,		/* struct net_self: what we declare */
+	IMSG_NET_KEY_ADD,	/* struct net_key: a key we accept */
+	IMSG_NET_KEY_DEL,	/* struct net_key: no longer */
+	IMSG_NET_PAIRING,	/* struct net_pairing: unknown keys may pair */
+	IMSG_NET_DIAL,		/* struct net_dial: keep a session to it */
+	IMSG_NET_HANGUP,	/* struct net_key: close, stop dialling */
+	IMSG_NET_SEND,		/* struct net_msg + signed message bytes */
+
+	/* netd -> minerd */
+	IMSG_NET_UP,		/* struct net_up: a session is established */
+	IMSG_NET_DOWN,		/* struct net_down: a session ended */
+	IMSG_NET_RECV,		/* struct net_msg + signed message bytes */
+
+	/* minerd -> parent: miners (the parent validates every field) */
+	IMSG_MINER_SPAWN,	/* struct miner_spawn + config file bytes */
+	IMSG_MINER_STOP,	/* struct miner_slot: stop, do not restart */
+	IMSG_MINER_RESTART,	/* struct miner_slot: kill, restart (watchdog) */
+
+	/* parent -> minerd */
+	IMSG_MINER_RECORD,	/* struct miner_record; fd: output pipe dup */
+	IMSG_MINER_EXITED,	/* struct miner_exit */
+	IMSG_MINER_REFUSED,	/* struct miner_refusal: spawn refused */
 
 	IMSG_MAX
 };
@@ -163,6 +230,22 @@ struct child_init {
 	char		node_name[NODE_NAME_MAX + 1];	/* default name */
 	/* netd */
 	uint32_t	net_max_conn;
+	uint32_t	net_max_handshakes;	/* in flight at once */
+	uint32_t	net_hs_per_addr;	/* in flight per source address */
+	uint32_t	net_hs_per_subnet;	/* per /24 (IPv4) or /64 (IPv6) */
+	uint32_t	net_hs_timeout;		/* seconds */
+	uint32_t	net_max_message;	/* bytes of one message */
+	uint32_t	net_msg_rate;		/* messages/s per peer */
+	uint32_t	net_ping_interval;	/* seconds: WebSocket ping */
+	uint32_t	net_pong_timeout;	/* seconds */
+	uint32_t	net_max_header;		/* bytes of HTTP upgrade headers */
+	uint32_t	net_session_lifetime;	/* seconds before a re-key */
+	/* keyd */
+	uint32_t	keyd_sign_rate;		/* handshake signatures/s, netd */
+	/* minerd */
+	uint32_t	msg_ts_window;		/* seconds either side */
+	uint32_t	replay_cache_max;	/* ids remembered per peer */
+	char		advertise[NET_ADDR_MAX];	/* "host:port" or "" */
 };
 #define CHILD_INIT_VERSION	1
 
@@ -201,6 +284,149 @@ struct key_generated {
 #define KEYGEN_OK	0
 #define KEYGEN_EXISTS	1
 #define KEYGEN_FAILED	2
+
+/*
+ * Signing: keyd signs label || hash and nothing else.  netd may ask
+ * only for the handshake labels, minerd only for the message and
+ * bundle labels; any other request closes the pipe it came on.
+ */
+enum key_label {
+	KEY_LABEL_HANDSHAKE_INITIATOR = 0,	/* netd */
+	KEY_LABEL_HANDSHAKE_RESPONDER,		/* netd */
+	KEY_LABEL_MESSAGE,			/* minerd */
+	KEY_LABEL_BUNDLE,			/* minerd */
+	KEY_LABEL_MAX
+};
+#define KEY_LABEL_HS_INITIATOR_STR	"lethd handshake v1 initiator"
+#define KEY_LABEL_HS_RESPONDER_STR	"lethd handshake v1 responder"
+#define KEY_LABEL_MESSAGE_STR		"lethd message v1"
+#define KEY_LABEL_BUNDLE_STR		"lethd bundle v1"
+
+struct key_sign_req {
+	uint32_t	request;
+	uint32_t	label;		/* enum key_label */
+	uint8_t		hash[64];	/* BLAKE2b-512 */
+};
+
+struct key_sign_rep {
+	uint32_t	request;
+	int32_t		status;		/* 0, or KEYSIGN_* */
+	uint8_t		sig[64];	/* Ed25519 */
+};
+#define KEYSIGN_OK		0
+#define KEYSIGN_NOKEY		1	/* no node key yet */
+#define KEYSIGN_RATE		2	/* over the signing rate: try later */
+
+/*
+ * minerd <-> netd.  Keys are raw 32-byte Ed25519 public keys; netd
+ * knows peers by key only.  Addresses are numeric (netd resolves
+ * nothing); minerd resolves names before it asks for a dial.
+ */
+
+struct net_self {
+	uint8_t		pk[32];
+	uint8_t		role;		/* enum node_role, as declared */
+	char		name[NODE_NAME_MAX + 1];
+};
+
+struct net_key {
+	uint8_t		pk[32];
+};
+
+struct net_pairing {
+	int64_t		until_ms;	/* Unix ms; 0 closes pairing */
+};
+
+struct net_dial {
+	uint8_t		pk[32];		/* the key pinned for this peer */
+	char		host[NET_ADDR_MAX];	/* numeric address */
+	uint16_t	port;
+};
+
+struct net_msg {
+	uint8_t		pk[32];		/* the session's authenticated key */
+	uint32_t	flags;		/* NET_MSG_* */
+	uint32_t	len;		/* bytes that follow */
+};
+#define NET_MSG_PAIRING		0x01	/* from a pairing-pending session */
+
+struct net_up {
+	uint8_t		pk[32];
+	uint32_t	flags;		/* NET_UP_* */
+	uint8_t		role;		/* declared by the peer: shown only */
+	char		name[NODE_NAME_MAX + 1];	/* declared, vis'd */
+	char		addr[NET_ADDR_MAX];	/* numeric, with port */
+};
+#define NET_UP_INITIATOR	0x01	/* we dialled */
+#define NET_UP_PAIRING		0x02	/* unknown key, pairing-pending */
+
+struct net_down {
+	uint8_t		pk[32];
+	char		reason[128];
+};
+
+/*
+ * Miners (minerd <-> parent).  Strings are NUL-terminated within their
+ * arrays; the parent checks each one and each number.
+ */
+struct miner_slot {
+	uint32_t	slot;		/* 0 .. MINER_SLOTS_MAX - 1 */
+};
+
+struct miner_spawn {
+	uint32_t	slot;
+	char		name[MINER_NAME_MAX + 1];
+	char		driver[MINER_DRIVER_MAX + 1];
+	char		profile[PROFILE_ID_MAX + 1];
+	/* relative to the miners directory, no "..", no leading "/" */
+	char		binary[MINER_BINARY_MAX + 1];
+	uint32_t	argc;		/* arguments after argv[0] */
+	char		argv[MINER_ARGS_MAX][MINER_ARG_LEN];
+	/* the config file the parent writes in the slot's work dir */
+	char		config_name[MINER_CONFIG_NAME_MAX + 1];	/* "" none */
+	uint32_t	config_len;	/* bytes that follow this struct */
+	uint16_t	api_port;	/* 0: none */
+	char		api_token[MINER_TOKEN_LEN + 1];
+};
+
+enum miner_state {
+	MINER_STARTING = 0,
+	MINER_RUNNING,
+	MINER_BACKOFF,		/* crashed; restart pending */
+	MINER_STOPPING,
+	MINER_STOPPED,
+	MINER_FAILED		/* crashed too often: not restarted */
+};
+
+/* The parent's fixed-layout record of a slot: all a new minerd needs
+ * to adopt and poll a running miner. */
+struct miner_record {
+	uint32_t	slot;
+	int32_t		pid;		/* 0 when not running */
+	int32_t		pgid;
+	int64_t		started;	/* Unix ms of the current run */
+	uint32_t	restarts;
+	uint32_t	state;		/* enum miner_state */
+	char		name[MINER_NAME_MAX + 1];
+	char		driver[MINER_DRIVER_MAX + 1];
+	char		profile[PROFILE_ID_MAX + 1];
+	uint16_t	api_port;
+	char		api_token[MINER_TOKEN_LEN + 1];
+};
+
+struct miner_exit {
+	uint32_t	slot;
+	int32_t		pid;
+	int32_t		status;		/* as from waitpid */
+	uint32_t	restarts;
+	uint32_t	state;		/* MINER_BACKOFF, _STOPPED, _FAILED */
+	int64_t		restart_in_ms;	/* MINER_BACKOFF: when */
+};
+
+struct miner_refusal {
+	uint32_t	slot;
+	char		reason[256];
+};
 
 const char	*proc_name(enum lethd_proc);
 

@@ -26,11 +26,6 @@
 
 #define CTL_MAX_WORDS	3	/* words naming a command: "peer pin add" */
 
-struct ctl {
-	const char	*socket;
-	int		 json;		/* -j: print the raw JSON */
-};
-
 struct ctl_cmd {
 	const char	*words[CTL_MAX_WORDS + 1];	/* NULL-terminated */
 	int		(*handler)(struct ctl *, int, char **);
@@ -46,6 +41,18 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ { "node", "init" },	cmd_node_init,
 	    "[--name name] [--role controller | worker | dual]" },
 	{ { "node", "info" },	cmd_node_info,	NULL },
+	{ { "node", "pair" },	cmd_node_pair,
+	    "[--role operator | observer] [--address host:port]" },
+	{ { "peer", "add" },	cmd_peer_add,
+	    "token [--name name] | host:port --key pubkey [--name name]" },
+	{ { "peer", "list" },	cmd_peer_list,	NULL },
+	{ { "peer", "show" },	cmd_peer_show,	"id" },
+	{ { "peer", "remove" },	cmd_peer_remove, "id" },
+	{ { "peer", "ping" },	cmd_peer_ping,	"id" },
+	{ { "peer", "allow" },	cmd_peer_allow,
+	    "pubkey --role operator | observer [--name name]" },
+	{ { "peer", "deny" },	cmd_peer_deny,	"id" },
+	{ { "peer", "import" },	cmd_peer_import, "file" },
 };
 
 static void	usage(void) __attribute__((__noreturn__));
@@ -54,11 +61,7 @@ static void	usage_cmd(const struct ctl_cmd *)
 static void	cmd_print_name(FILE *, const struct ctl_cmd *);
 static const struct ctl_cmd *
 		cmd_lookup(int, char **, int *);
-static void	ctl_call(struct ctl *, const char *, const char *,
-		    const char *, struct resp *);
-static void	ctl_print_json(const struct resp *);
 static void	ctl_print_node_info(const struct resp *);
-static const char *ctl_opt_value(const char *, int *, int, char **);
 
 static void
 cmd_print_name(FILE *fp, const struct ctl_cmd *cmd)
@@ -126,7 +129,7 @@ cmd_lookup(int argc, char **argv, int *nw)
  * JSON object from a 2xx answer; anything else exits with the daemon's
  * message, escaped.
  */
-static void
+void
 ctl_call(struct ctl *ctl, const char *method, const char *path,
     const char *body, struct resp *r)
 {
@@ -140,7 +143,7 @@ ctl_call(struct ctl *ctl, const char *method, const char *path,
 	client_reply_free(&reply);
 }
 
-static void
+void
 ctl_print_json(const struct resp *r)
 {
 	if (output_json(stdout, r->root) == -1)
@@ -188,7 +191,7 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
  * "--name=value"; NULL if argv[*i] is not that option.  Exits with usage
  * if the value is missing.
  */
-static const char *
+const char *
 ctl_opt_value(const char *opt, int *i, int argc, char **argv)
 {
 	size_t	 len = strlen(opt);

@@ -49,6 +49,22 @@
 #define RESP_MAX_LISTEN		32
 /* The latest time we format: the end of year 9999, in Unix ms. */
 #define RESP_MAX_TIME_MS	253402300799999LL
+/* Rows of a peer list: above the daemon's PEERS_MAX (100,000), and
+ * CTL_RESP_MAX bounds the bytes anyway. */
+#define RESP_MAX_PEERS		200000
+/* Tags on one peer and raw bytes of one tag: above the daemon's own
+ * limits (16 and 32), so a newer daemon's answer still shows. */
+#define RESP_MAX_TAGS		64
+#define RESP_TAG_MAX		64
+/* Room for a peer's tags joined with ", ", each vis-encoded. */
+#define RESP_TAGS_VIS_MAX	(RESP_MAX_TAGS * (4 * RESP_TAG_MAX + 2) + 1)
+/* A round trip we show, in ms: an hour is a broken answer. */
+#define RESP_MAX_RTT_MS		3600000.0
+/* Raw bytes of a pairing token (PAIR_TOKEN_MAX in the daemon). */
+#define RESP_TOKEN_MAX		256
+/* Bytes of a file lethctl peer import reads: what the daemon takes in
+ * one request (CTL_MAX_BODY). */
+#define CTL_IMPORT_MAX		(1024 * 1024)
 
 /*
  * vis(3) flags for every string from the daemon.  Not VIS_SAFE: it lets
@@ -114,8 +130,47 @@ struct status_info {
 	char		 socket[4 * RESP_PATH_MAX + 1];
 };
 
+/* A peer, as GET /api/v1/peers/{id} has it. */
+struct peer_info {
+	char		 id[RESP_VIS_MAX];
+	char		 name[RESP_VIS_MAX];
+	char		 address[RESP_VIS_MAX];
+	char		 public_key[RESP_VIS_MAX];
+	char		 role[RESP_VIS_MAX];	/* worker, operator, observer */
+	char		 access[RESP_VIS_MAX];	/* none, observer, operator */
+	int		 pinned;
+	int		 connected;
+	double		 ping_ms;	/* < 0: unknown */
+	long long	 score;		/* 0..100 */
+	long long	 last_seen;	/* Unix ms; 0: never */
+	long long	 added;		/* Unix ms */
+	char		 tags[RESP_TAGS_VIS_MAX];	/* "a, b"; "" none */
+};
+
+/* POST /api/v1/node/pair */
+struct pair_info {
+	char		 token[4 * RESP_TOKEN_MAX + 1];
+	long long	 expires_ms;
+	char		 role[RESP_VIS_MAX];
+	char		 address[RESP_VIS_MAX];
+};
+
+/* POST /api/v1/peers/{id}/ping */
+struct ping_info {
+	char		 id[RESP_VIS_MAX];
+	double		 rtt_ms;
+};
+
 int	resp_node_info(const json_t *, struct node_info *, char *, size_t);
 int	resp_status(const json_t *, struct status_info *, char *, size_t);
+int	resp_peer(const json_t *, struct peer_info *, char *, size_t);
+/* The array member key ("peers", "controllers") of root, every element
+ * checked with resp_peer; output_peer_list walks it again. */
+int	resp_peer_list(const json_t *, const char *, const json_t **, char *,
+	    size_t);
+int	resp_pair(const json_t *, struct pair_info *, char *, size_t);
+int	resp_ping(const json_t *, struct ping_info *, char *, size_t);
+int	resp_import(const json_t *, long long *, char *, size_t);
 
 /* output.c */
 void	output_node_info(FILE *, const struct node_info *);
@@ -123,5 +178,33 @@ void	output_status(FILE *, const struct status_info *);
 int	output_json(FILE *, const json_t *);
 void	output_time(char *, size_t, long long);
 void	output_uptime(char *, size_t, long long);
+/* now is the current Unix ms, for "12s ago" and "(10 minutes)" */
+void	output_peer(FILE *, const struct peer_info *, long long);
+void	output_peer_list(FILE *, const json_t *, long long);
+void	output_pair(FILE *, const struct pair_info *, long long);
+void	output_ping(FILE *, const struct ping_info *);
+void	output_age(char *, size_t, long long, long long);
+
+/* lethctl.c, for the commands in peer.c */
+struct ctl {
+	const char	*socket;
+	int		 json;		/* -j: print the raw JSON */
+};
+
+void	ctl_call(struct ctl *, const char *, const char *, const char *,
+	    struct resp *);
+void	ctl_print_json(const struct resp *);
+const char *ctl_opt_value(const char *, int *, int, char **);
+
+/* peer.c: lethctl node pair, lethctl peer ... */
+int	cmd_node_pair(struct ctl *, int, char **);
+int	cmd_peer_add(struct ctl *, int, char **);
+int	cmd_peer_list(struct ctl *, int, char **);
+int	cmd_peer_show(struct ctl *, int, char **);
+int	cmd_peer_remove(struct ctl *, int, char **);
+int	cmd_peer_ping(struct ctl *, int, char **);
+int	cmd_peer_allow(struct ctl *, int, char **);
+int	cmd_peer_deny(struct ctl *, int, char **);
+int	cmd_peer_import(struct ctl *, int, char **);
 
 #endif /* LETHCTL_H */

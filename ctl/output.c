@@ -191,3 +191,166 @@ output_json(FILE *fp, const json_t *root)
 		rv = -1;
 	return (rv);
 }
+
+/* How long ago a Unix ms time was: "12s ago", "5m03s ago", "never". */
+void
+output_age(char *buf, size_t len, long long ms, long long now)
+{
+	char	 up[32];
+
+	if (ms <= 0) {
+		(void)snprintf(buf, len, "never");
+		return;
+	}
+	if (ms > now) {
+		(void)snprintf(buf, len, "just now");
+		return;
+	}
+	output_uptime(up, sizeof(up), (now - ms) / 1000);
+	(void)snprintf(buf, len, "%s ago", up);
+}
+
+static void
+output_ping_ms(char *buf, size_t len, double ms)
+{
+	if (ms < 0)
+		(void)snprintf(buf, len, "-");
+	else
+		(void)snprintf(buf, len, "%.2fms", ms);
+}
+
+/* A peer as a key-value list. */
+void
+output_peer(FILE *fp, const struct peer_info *pi, long long now)
+{
+	char	 added[64], seen[128], at[64], ping[32];
+
+	output_time(added, sizeof(added), pi->added);
+	output_age(seen, sizeof(seen), pi->last_seen, now);
+	if (pi->last_seen > 0) {
+		output_time(at, sizeof(at), pi->last_seen);
+		(void)snprintf(seen + strlen(seen), sizeof(seen) -
+		    strlen(seen), " (%s)", at);
+	}
+	output_ping_ms(ping, sizeof(ping), pi->ping_ms);
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "id", pi->id);
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "name",
+	    pi->name[0] != '\0' ? pi->name : "-");
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "address",
+	    pi->address[0] != '\0' ? pi->address : "-");
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "public key",
+	    pi->public_key);
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "role", pi->role);
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "pinned",
+	    pi->pinned ? "yes" : "no");
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "access", pi->access);
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "connected",
+	    pi->connected ? "yes" : "no");
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "ping", ping);
+	fprintf(fp, "%-*s%lld\n", OUTPUT_KEY_WIDTH, "score", pi->score);
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "last seen", seen);
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "added", added);
+	fprintf(fp, "%-*s%s\n", OUTPUT_KEY_WIDTH, "tags",
+	    pi->tags[0] != '\0' ? pi->tags : "-");
+}
+
+/*
+ * The peers as a table: ID NAME ADDRESS ROLE CONN PING SCORE LAST SEEN,
+ * in two passes over the array resp_peer_list checked (widths, then
+ * rows), so that memory does not grow with the fleet.
+ */
+void
+output_peer_list(FILE *fp, const json_t *arr, long long now)
+{
+	struct peer_info	*pi;
+	json_t			*v;
+	char			 err[RESP_ERR_MAX], ping[32], score[24];
+	char			 seen[64];
+	int			 wid, wname, waddr, wrole, wping;
+	size_t			 i;
+	int			 pass;
+
+	if (!json_is_array(arr))
+		return;
+	if (json_array_size(arr) == 0) {
+		fprintf(fp, "no peers\n");
+		return;
+	}
+	if ((pi = malloc(sizeof(*pi))) == NULL)
+		return;
+	wid = strlen("ID");
+	wname = strlen("NAME");
+	waddr = strlen("ADDRESS");
+	wrole = strlen("ROLE");
+	wping = strlen("PING");
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			fprintf(fp, "%-*s  %-*s  %-*s  %-*s  %-4s  %*s  "
+			    "%5s  %s\n", wid, "ID", wname, "NAME", waddr,
+			    "ADDRESS", wrole, "ROLE", "CONN", wping, "PING",
+			    "SCORE", "LAST SEEN");
+		json_array_foreach(arr, i, v) {
+			if (resp_peer(v, pi, err, sizeof(err)) == -1)
+				continue;
+			output_ping_ms(ping, sizeof(ping), pi->ping_ms);
+			if (pi->name[0] == '\0')
+				(void)strlcpy(pi->name, "-",
+				    sizeof(pi->name));
+			if (pi->address[0] == '\0')
+				(void)strlcpy(pi->address, "-",
+				    sizeof(pi->address));
+			if (pass == 0) {
+				wid = output_width(pi->id, wid);
+				wname = output_width(pi->name, wname);
+				waddr = output_width(pi->address, waddr);
+				wrole = output_width(pi->role, wrole);
+				wping = output_width(ping, wping);
+				continue;
+			}
+			(void)snprintf(score, sizeof(score), "%lld",
+			    pi->score);
+			output_age(seen, sizeof(seen), pi->last_seen, now);
+			fprintf(fp, "%-*s  %-*s  %-*s  %-*s  %-4s  %*s  "
+			    "%5s  %s\n", wid, pi->id, wname, pi->name, waddr,
+			    pi->address, wrole, pi->role,
+			    pi->connected ? "yes" : "no", wping, ping, score,
+			    seen);
+		}
+	}
+	free(pi);
+}
+
+/*
+ * A pairing token on a line of its own (easy to copy), then when it
+ * expires: "expires 14:05:09 (10 minutes), role operator".
+ */
+void
+output_pair(FILE *fp, const struct pair_info *pa, long long now)
+{
+	struct tm	 tm;
+	time_t		 t;
+	char		 hms[16];
+	long long	 left;
+
+	fprintf(fp, "%s\n", pa->token);
+	t = (time_t)(pa->expires_ms / 1000);
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(hms, sizeof(hms), "%H:%M:%S", &tm) == 0)
+		(void)snprintf(hms, sizeof(hms), "?");
+	left = (pa->expires_ms - now + 30000) / 60000;
+	if (pa->expires_ms <= now)
+		fprintf(fp, "expired %s, role %s\n", hms, pa->role);
+	else if (left < 1)
+		fprintf(fp, "expires %s (in less than a minute), role %s\n",
+		    hms, pa->role);
+	else
+		fprintf(fp, "expires %s (%lld minute%s), role %s\n", hms,
+		    left, left == 1 ? "" : "s", pa->role);
+}
+
+/* "ID: 1.23 ms" */
+void
+output_ping(FILE *fp, const struct ping_info *pg)
+{
+	fprintf(fp, "%s: %.2f ms\n", pg->id, pg->rtt_ms);
+}

@@ -35,6 +35,11 @@ static int	resp_proc(const json_t *, size_t, struct proc_info *, char *,
 		    size_t);
 static int	resp_listen(const json_t *, size_t, struct listen_info *,
 		    char *, size_t);
+static int	resp_number(const json_t *, const char *, double, double,
+		    int, double *, char *, size_t);
+static int	resp_bool(const json_t *, const char *, int *, char *,
+		    size_t);
+static int	resp_tags(const json_t *, char *, size_t, char *, size_t);
 
 static void
 resp_err(char *err, size_t errlen, const char *fmt, ...)
@@ -363,4 +368,244 @@ resp_status(const json_t *root, struct status_info *st, char *err,
 
 	return (resp_string(root, "socket", st->socket, sizeof(st->socket),
 	    RESP_PATH_MAX, err, errlen));
+}
+
+/*
+ * Peers.
+ */
+
+/* A JSON number (integer or real) member in [min, max]; null gives -1
+ * when null_ok. */
+static int
+resp_number(const json_t *obj, const char *key, double min, double max,
+    int null_ok, double *out, char *err, size_t errlen)
+{
+	json_t	*v;
+	double	 d;
+
+	v = json_object_get(obj, key);
+	if (null_ok && json_is_null(v)) {
+		*out = -1;
+		return (0);
+	}
+	if (!json_is_number(v)) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "\"%s\" %s", key, v == NULL ? "missing" :
+		    "is not a number");
+		return (-1);
+	}
+	d = json_number_value(v);
+	if (!(d >= min && d <= max)) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "\"%s\" out of range", key);
+		return (-1);
+	}
+	*out = d;
+	return (0);
+}
+
+static int
+resp_bool(const json_t *obj, const char *key, int *out, char *err,
+    size_t errlen)
+{
+	json_t	*v;
+
+	v = json_object_get(obj, key);
+	if (!json_is_boolean(v)) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "\"%s\" %s", key, v == NULL ? "missing" :
+		    "is not true or false");
+		return (-1);
+	}
+	*out = json_is_true(v);
+	return (0);
+}
+
+/* tags: an array of strings, joined with ", " and vis-encoded. */
+static int
+resp_tags(const json_t *obj, char *dst, size_t dstlen, char *err,
+    size_t errlen)
+{
+	json_t	*v, *t;
+	char	 one[4 * RESP_TAG_MAX + 1];
+	size_t	 i;
+
+	dst[0] = '\0';
+	v = json_object_get(obj, "tags");
+	if (!json_is_array(v)) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "\"tags\" %s", v == NULL ? "missing" : "is not an array");
+		return (-1);
+	}
+	if (json_array_size(v) > RESP_MAX_TAGS) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "more than %d tags", RESP_MAX_TAGS);
+		return (-1);
+	}
+	json_array_foreach(v, i, t) {
+		if (!json_is_string(t) ||
+		    json_string_length(t) > RESP_TAG_MAX) {
+			resp_err(err, errlen, "bad response from daemon: "
+			    "tag %zu is not a short string", i);
+			return (-1);
+		}
+		(void)strvisx(one, json_string_value(t),
+		    json_string_length(t), RESP_VIS_FLAGS);
+		if (i > 0)
+			(void)strlcat(dst, ", ", dstlen);
+		(void)strlcat(dst, one, dstlen);
+	}
+	return (0);
+}
+
+/*
+ * A peer: {id, name, address, publicKey, role, access, pinned,
+ * connected, pingMs (null: unknown), score, lastSeen (null: never),
+ * added, tags}.
+ */
+int
+resp_peer(const json_t *root, struct peer_info *pi, char *err,
+    size_t errlen)
+{
+	json_t		*v;
+	long long	 n;
+
+	memset(pi, 0, sizeof(*pi));
+	if (!json_is_object(root)) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "peer is not an object");
+		return (-1);
+	}
+	if (resp_string(root, "id", pi->id, sizeof(pi->id), RESP_STR_MAX,
+	    err, errlen) == -1 ||
+	    resp_string(root, "name", pi->name, sizeof(pi->name),
+	    RESP_STR_MAX, err, errlen) == -1 ||
+	    resp_string(root, "address", pi->address, sizeof(pi->address),
+	    RESP_STR_MAX, err, errlen) == -1 ||
+	    resp_string(root, "publicKey", pi->public_key,
+	    sizeof(pi->public_key), RESP_STR_MAX, err, errlen) == -1 ||
+	    resp_string(root, "role", pi->role, sizeof(pi->role),
+	    RESP_STR_MAX, err, errlen) == -1 ||
+	    resp_string(root, "access", pi->access, sizeof(pi->access),
+	    RESP_STR_MAX, err, errlen) == -1 ||
+	    resp_bool(root, "pinned", &pi->pinned, err, errlen) == -1 ||
+	    resp_bool(root, "connected", &pi->connected, err, errlen) == -1 ||
+	    resp_number(root, "pingMs", 0, RESP_MAX_RTT_MS, 1, &pi->ping_ms,
+	    err, errlen) == -1 ||
+	    resp_integer(root, "score", 0, 100, &pi->score, err,
+	    errlen) == -1 ||
+	    resp_integer(root, "added", 0, RESP_MAX_TIME_MS, &pi->added, err,
+	    errlen) == -1 ||
+	    resp_tags(root, pi->tags, sizeof(pi->tags), err, errlen) == -1)
+		return (-1);
+	v = json_object_get(root, "lastSeen");
+	if (json_is_null(v))
+		pi->last_seen = 0;
+	else {
+		if (resp_integer(root, "lastSeen", 1, RESP_MAX_TIME_MS, &n,
+		    err, errlen) == -1)
+			return (-1);
+		pi->last_seen = n;
+	}
+	return (0);
+}
+
+int
+resp_peer_list(const json_t *root, const char *key, const json_t **arrp,
+    char *err, size_t errlen)
+{
+	struct peer_info	*pi;
+	json_t			*arr, *v;
+	char			 sub[RESP_ERR_MAX];
+	size_t			 i;
+
+	*arrp = NULL;
+	if (!json_is_object(root)) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "not an object");
+		return (-1);
+	}
+	arr = json_object_get(root, key);
+	if (!json_is_array(arr)) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "\"%s\" %s", key, arr == NULL ? "missing" :
+		    "is not an array");
+		return (-1);
+	}
+	if (json_array_size(arr) > RESP_MAX_PEERS) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "more than %d peers", RESP_MAX_PEERS);
+		return (-1);
+	}
+	/* tens of kilobytes: not on the stack */
+	if ((pi = malloc(sizeof(*pi))) == NULL) {
+		resp_err(err, errlen, "out of memory");
+		return (-1);
+	}
+	json_array_foreach(arr, i, v) {
+		if (resp_peer(v, pi, sub, sizeof(sub)) == -1) {
+			resp_err(err, errlen, "%s (peer %zu)", sub, i);
+			free(pi);
+			return (-1);
+		}
+	}
+	free(pi);
+	*arrp = arr;
+	return (0);
+}
+
+/* {token, expiresAt, role, address} */
+int
+resp_pair(const json_t *root, struct pair_info *pa, char *err,
+    size_t errlen)
+{
+	memset(pa, 0, sizeof(*pa));
+	if (!json_is_object(root)) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "not an object");
+		return (-1);
+	}
+	if (resp_string(root, "token", pa->token, sizeof(pa->token),
+	    RESP_TOKEN_MAX, err, errlen) == -1 ||
+	    resp_integer(root, "expiresAt", 0, RESP_MAX_TIME_MS,
+	    &pa->expires_ms, err, errlen) == -1 ||
+	    resp_string(root, "role", pa->role, sizeof(pa->role),
+	    RESP_STR_MAX, err, errlen) == -1 ||
+	    resp_string(root, "address", pa->address, sizeof(pa->address),
+	    RESP_STR_MAX, err, errlen) == -1)
+		return (-1);
+	return (0);
+}
+
+/* {id, rttMs} */
+int
+resp_ping(const json_t *root, struct ping_info *pg, char *err,
+    size_t errlen)
+{
+	memset(pg, 0, sizeof(*pg));
+	if (!json_is_object(root)) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "not an object");
+		return (-1);
+	}
+	if (resp_string(root, "id", pg->id, sizeof(pg->id), RESP_STR_MAX,
+	    err, errlen) == -1 ||
+	    resp_number(root, "rttMs", 0, RESP_MAX_RTT_MS, 0, &pg->rtt_ms,
+	    err, errlen) == -1)
+		return (-1);
+	return (0);
+}
+
+/* {imported} */
+int
+resp_import(const json_t *root, long long *n, char *err, size_t errlen)
+{
+	*n = 0;
+	if (!json_is_object(root)) {
+		resp_err(err, errlen, "bad response from daemon: "
+		    "not an object");
+		return (-1);
+	}
+	return (resp_integer(root, "imported", 0, RESP_MAX_PEERS, n, err,
+	    errlen));
 }

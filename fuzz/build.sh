@@ -57,6 +57,16 @@ build_harness imsg "libbsd-overlay" -DIMSG_RBUF_INIT=64 \
     fuzz/fuzz_imsg.c common/imsg.c
 build_harness ctlresp "jansson libbsd-overlay" fuzz/fuzz_ctlresp.c \
     ctl/resp.c ctl/output.c
+build_harness msgverify "jansson libsodium libbsd-overlay" \
+    fuzz/fuzz_msgverify.c minerd/msg.c
+build_harness pairtoken "libsodium libbsd-overlay" fuzz/fuzz_pairtoken.c \
+    minerd/pair.c
+
+# wsupgrade: netd's WebSocket upgrade parsers (netd/ws.c); wsframe: a
+# libwslay server context configured as netd's (no netd code needed).
+build_harness wsupgrade "libsodium libevent libmd libbsd-overlay" \
+    fuzz/fuzz_wsupgrade.c netd/ws.c -lwslay
+build_harness wsframe "libbsd-overlay" fuzz/fuzz_wsframe.c -lwslay
 
 # conf: lethd.conf(5), the grammar (parent/parse.y, turned into C here by
 # yacc, in $OUT) and parent/config.c.
@@ -74,3 +84,7 @@ build_conf()
 	    "$SRCDIR/parent/config.c" $(pkg-config --libs libbsd-overlay)
 }
 build_conf
+
+# wire: the handshake and the record layer of common/wire.c.
+build_harness hs "libsodium" fuzz/fuzz_hs.c common/wire.c
+build_harness record "libsodium" fuzz/fuzz_record.c common/wire.c

@@ -5,7 +5,8 @@
  * must return, with at most CONF_ERRMAX error lines, each one a
  * NUL-terminated, printable line that starts with the file name.  A
  * config that parses must print (conf_print) as text that parses again
- * to the very same printed text.  A broken promise aborts.
+ * to the very same printed text, with every number in its range.  A
+ * broken promise aborts.
  */
 
 #include <sys/types.h>
@@ -45,6 +46,32 @@ fuzz_check_errors(const struct conf_errors *errs)
 	}
 }
 
+#define IN(v, lo, hi)	((v) >= (lo) && (v) <= (hi))
+
+/* What conf_parse_buffer accepts is within lethd.conf(5)'s ranges. */
+static void
+fuzz_check_ranges(const struct lethd_conf *c)
+{
+	if (memchr(c->advertise, '\0', sizeof(c->advertise)) == NULL)
+		abort();
+	if (!IN(c->net_max_conn, 1, CONF_NET_MAX_CONN_MAX) ||
+	    !IN(c->net_max_handshakes, 1, CONF_NET_MAX_HS_MAX) ||
+	    !IN(c->net_hs_per_addr, 1, CONF_NET_HS_ADDR_MAX) ||
+	    !IN(c->net_hs_per_subnet, 1, CONF_NET_HS_SUBNET_MAX) ||
+	    !IN(c->net_hs_timeout, 1, CONF_NET_HS_TIMEOUT_MAX) ||
+	    !IN(c->net_max_message, CONF_NET_MSG_MIN, CONF_NET_MSG_MAX) ||
+	    !IN(c->net_msg_rate, 1, CONF_NET_MSG_RATE_MAX) ||
+	    !IN(c->net_ping_interval, 1, CONF_NET_PING_MAX) ||
+	    !IN(c->net_pong_timeout, 1, CONF_NET_PONG_MAX) ||
+	    !IN(c->net_max_header, CONF_NET_HEADER_MIN, CONF_NET_HEADER_MAX) ||
+	    !IN(c->net_session_lifetime, CONF_NET_LIFETIME_MIN,
+	    CONF_NET_LIFETIME_MAX) ||
+	    !IN(c->keyd_sign_rate, 1, CONF_KEYD_SIGN_MAX) ||
+	    !IN(c->msg_ts_window, 1, CONF_TS_WINDOW_MAX) ||
+	    !IN(c->replay_cache_max, CONF_REPLAY_MIN, CONF_REPLAY_MAX))
+		abort();
+}
+
 static char *
 fuzz_print(const struct lethd_conf *conf, size_t *lenp)
 {
@@ -76,6 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (conf.nlisten < 1 || conf.nlisten > NET_MAX_LISTEN)
 		abort();
+	fuzz_check_ranges(&conf);
 
 	out = fuzz_print(&conf, &len);
 	if (conf_parse_buffer("again", out, len, &again, &errs) != 0)

@@ -2,8 +2,9 @@
  * libFuzzer harness for lethctl's response handling (ctl/resp.c and
  * ctl/output.c): the bytes after the first are a response body, the
  * first picks the HTTP status it came with (a digit '0'..'7' keeps the
- * seed files readable).  Every answer that parses goes through both
- * typed extractors and every formatter, and what they print is checked:
+ * seed files readable).  Every answer that parses goes through every
+ * typed extractor (node info, status, peer, peer list, pairing token,
+ * ping, import) and every formatter, and what they print is checked:
  * printable ASCII and newlines only, whatever the daemon sent.
  */
 
@@ -38,11 +39,19 @@ fuzz_check_printable(const char *s, size_t len)
 	}
 }
 
+/* A fixed "now" for the ages and expiry times: 2024-05-01 UTC. */
+#define FUZZ_NOW_MS	1714521600000LL
+
 static void
 fuzz_output(const struct resp *r)
 {
 	static struct status_info	 st;
+	static struct peer_info		 pi;
 	struct node_info		 ni;
+	struct pair_info		 pa;
+	struct ping_info		 pg;
+	const json_t			*arr;
+	long long			 n;
 	char				 err[RESP_ERR_MAX];
 	char				*buf = NULL;
 	size_t				 len = 0;
@@ -57,6 +66,31 @@ fuzz_output(const struct resp *r)
 		fuzz_check_printable(err, strlen(err));
 	if (resp_status(r->root, &st, err, sizeof(err)) == 0)
 		output_status(fp, &st);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_peer(r->root, &pi, err, sizeof(err)) == 0)
+		output_peer(fp, &pi, FUZZ_NOW_MS);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_peer_list(r->root, "peers", &arr, err, sizeof(err)) == 0)
+		output_peer_list(fp, arr, FUZZ_NOW_MS);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_peer_list(r->root, "controllers", &arr, err,
+	    sizeof(err)) == 0)
+		output_peer_list(fp, arr, FUZZ_NOW_MS);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_pair(r->root, &pa, err, sizeof(err)) == 0)
+		output_pair(fp, &pa, FUZZ_NOW_MS);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_ping(r->root, &pg, err, sizeof(err)) == 0)
+		output_ping(fp, &pg);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_import(r->root, &n, err, sizeof(err)) == 0)
+		fprintf(fp, "imported %lld\n", n);
 	else
 		fuzz_check_printable(err, strlen(err));
 	if (fclose(fp) != 0)

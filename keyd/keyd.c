@@ -3,8 +3,9 @@
  * key.  Chrooted into the key directory under its own uid, not
  * dumpable, under a seccomp filter.  It tells netd and minerd the
  * public key, makes the key when minerd asks and none exists, and
- * (later) signs what each of them may ask for.  The seed never leaves
- * this process over a pipe.
+ * signs what each of them may ask for: netd only handshake transcripts
+ * (rate-limited), minerd only messages and bundle headers.  The seed
+ * never leaves this process over a pipe.
  *
  * `lethd-keyd -R` is the offline replacement that `lethd -K` runs as
  * root; it shares only key.c with the daemon.
@@ -38,12 +39,22 @@ static struct imsgev		 iev_parent;
 static struct imsgev		 iev_netd;
 static struct imsgev		 iev_minerd;
 
+/* netd's signing rate: a token bucket of keyd_sign_rate a second. */
+static struct {
+	long long	last_ms;	/* monotonic */
+	uint64_t	milli;		/* tokens, in thousandths */
+	long long	logged;		/* second of the last line */
+	unsigned int	refused;	/* since that line */
+} sign_rate;
+
 static int	keyd_replace_main(int, char *[]);
 static void	keyd_dispatch_parent(int, short, void *);
 static void	keyd_dispatch_netd(int, short, void *);
 static void	keyd_dispatch_minerd(int, short, void *);
 static void	keyd_pipe(uint32_t, int);
 static void	keyd_generate(struct imsgev *, uint32_t);
+static int	keyd_sign(struct imsgev *, struct imsg *);
+static int	keyd_sign_rate_ok(void);
 static int	keyd_send_public(struct imsgev *);
 static int	keyd_compose(struct imsgev *, uint32_t, const void *, size_t);
 static void	keyd_sibling_bad(struct imsgev *, const char *, uint32_t);
@@ -222,8 +233,8 @@ keyd_pipe(uint32_t proc, int fd)
 }
 
 /*
- * netd may ask for nothing yet: handshake signatures come with the
- * transport.  Whatever it sends closes the pipe.
+ * netd may ask only for handshake signatures; anything else closes
+ * the pipe.
  */
 static void
 keyd_dispatch_netd(int fd, short event, void *arg)
@@ -241,10 +252,17 @@ keyd_dispatch_netd(int fd, short event, void *arg)
 			keyd_sibling_bad(iev, "bad imsg stream", 0);
 			return;
 		}
-		keyd_sibling_bad(iev, "forbidden request",
-		    imsg_get_type(&imsg));
+		if (imsg_get_type(&imsg) != IMSG_KEY_SIGN ||
+		    keyd_sign(iev, &imsg) == -1) {
+			keyd_sibling_bad(iev, "forbidden request",
+			    imsg_get_type(&imsg));
+			imsg_free(&imsg);
+			return;
+		}
 		imsg_free(&imsg);
-		return;
+		/* a reply that did not fit closed the pipe */
+		if (!iev->open)
+			return;
 	}
 }
 
@@ -275,6 +293,14 @@ keyd_dispatch_minerd(int fd, short event, void *arg)
 				return;
 			}
 			keyd_generate(iev, request);
+			break;
+		case IMSG_KEY_SIGN:
+			if (keyd_sign(iev, &imsg) == -1) {
+				keyd_sibling_bad(iev, "forbidden request",
+				    imsg_get_type(&imsg));
+				imsg_free(&imsg);
+				return;
+			}
 			break;
 		default:
 			keyd_sibling_bad(iev, "forbidden request",
@@ -311,6 +337,88 @@ keyd_generate(struct imsgev *iev, uint32_t request)
 		(void)keyd_send_public(&iev_minerd);
 	}
 	(void)keyd_compose(iev, IMSG_KEY_GENERATED, &kg, sizeof(kg));
+}
+
+/*
+ * Sign label || hash for the sibling on iev, if it may ask for that
+ * label: -1 (the caller closes the pipe) when it may not, or the
+ * request is malformed.  netd only ever gets handshake signatures, so
+ * a compromised netd cannot have an application message signed.
+ */
+static int
+keyd_sign(struct imsgev *iev, struct imsg *imsg)
+{
+	struct key_sign_req	 req;
+	struct key_sign_rep	 rep;
+	int			 ok;
+
+	if (imsg_get_data(imsg, &req, sizeof(req)) == -1)
+		return (-1);
+	if (iev->proc == PROC_NETD)
+		ok = req.label == KEY_LABEL_HANDSHAKE_INITIATOR ||
+		    req.label == KEY_LABEL_HANDSHAKE_RESPONDER;
+	else
+		ok = req.label == KEY_LABEL_MESSAGE ||
+		    req.label == KEY_LABEL_BUNDLE;
+	if (!ok) {
+		log_warnx("%s asked for a signature with label %u, which it "
+		    "may not", proc_name(iev->proc), req.label);
+		return (-1);
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.request = req.request;
+	if (!key_have())
+		rep.status = KEYSIGN_NOKEY;
+	else if (iev->proc == PROC_NETD && !keyd_sign_rate_ok())
+		rep.status = KEYSIGN_RATE;
+	else if (key_sign(rep.sig, req.label, req.hash) == -1) {
+		log_warnx("cannot sign for %s", proc_name(iev->proc));
+		rep.status = KEYSIGN_NOKEY;
+	} else
+		rep.status = KEYSIGN_OK;
+	(void)keyd_compose(iev, IMSG_KEY_SIGNATURE, &rep, sizeof(rep));
+	return (0);
+}
+
+/*
+ * netd's handshake signatures: keyd_sign_rate a second (a burst of one
+ * second's worth); over it, KEYSIGN_RATE and a log line at most once a
+ * second.
+ */
+static int
+keyd_sign_rate_ok(void)
+{
+	struct timespec	 ts;
+	long long	 now, el;
+	uint64_t	 cap = (uint64_t)conf.keyd_sign_rate * 1000;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (sign_rate.last_ms == 0) {
+		sign_rate.milli = cap;
+		sign_rate.last_ms = now;
+	}
+	el = now - sign_rate.last_ms;
+	if (el > 0) {
+		sign_rate.milli = el >= 1000 ? cap :
+		    sign_rate.milli + (uint64_t)el * conf.keyd_sign_rate;
+		if (sign_rate.milli > cap)
+			sign_rate.milli = cap;
+		sign_rate.last_ms = now;
+	}
+	if (sign_rate.milli >= 1000) {
+		sign_rate.milli -= 1000;
+		return (1);
+	}
+	sign_rate.refused++;
+	if (now / 1000 != sign_rate.logged) {
+		log_warnx("netd: over %u handshake signatures a second: "
+		    "%u refused", conf.keyd_sign_rate, sign_rate.refused);
+		sign_rate.logged = now / 1000;
+		sign_rate.refused = 0;
+	}
+	return (0);
 }
 
 static int

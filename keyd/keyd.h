@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "lethd.h"
+
 #define KEY_SEED_LEN	32	/* Ed25519 seed: the whole key file */
 #define KEY_PUBLIC_LEN	32	/* Ed25519 public key */
 #define KEY_SIG_LEN	64	/* Ed25519 signature */
@@ -19,18 +21,7 @@
 #define KEY_FILE_MODE	0600
 #define KEY_DIR_MODE	0700
 
-/*
- * What keyd signs: the label's bytes (no terminating NUL) followed by
- * the 64-byte hash.  A label may only be asked for over the pipe that
- * is allowed to ask for it (DESIGN, Identity).
- */
-enum key_label {
-	KEY_LABEL_HANDSHAKE_INITIATOR = 0,	/* netd */
-	KEY_LABEL_HANDSHAKE_RESPONDER,		/* netd */
-	KEY_LABEL_MESSAGE,			/* minerd */
-	KEY_LABEL_BUNDLE,			/* minerd */
-	KEY_LABEL_MAX
-};
+/* The labels (enum key_label) are in lethd.h, shared with netd and minerd. */
 
 /* Allocate the locked memory for the key; once, at start, as root. */
 void	key_init(void);

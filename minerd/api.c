@@ -6,6 +6,7 @@
  *	GET  /api/v1/node/info	node.json as it is on disk
  *	POST /api/v1/node/init	{"name"?, "role"?}: keyd makes the key
  *	GET  /api/v1/status	processes, listening ports, the socket
+ *	/api/v1/peers*, /api/v1/node/pair: api_peer.c
  *
  * A request that needs another process is parked in a small table
  * (API_PENDING_MAX) under a request id that the answer carries back,
@@ -147,6 +148,10 @@ api_dispatch(struct evhttp_request *req)
 	if (path == NULL)
 		path = "";
 	m = evhttp_request_get_command(req);
+	if (api_peer_route(path)) {
+		api_peer_dispatch(req, path);
+		return;
+	}
 	for (i = 0; i < API_NROUTES; i++) {
 		if (strcmp(path, api_routes[i].path) != 0)
 			continue;

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ static void	minerd_sibling_bad(struct imsgev *, const char *, uint32_t);
 static void	minerd_check_conf(const struct child_init *);
 static void	minerd_hostname(void);
 static void	minerd_libevent_log(int, const char *);
+static void	minerd_resolver_warmup(void);
 
 static __attribute__((__noreturn__)) void
 usage(void)
@@ -48,6 +50,7 @@ int
 main(int argc, char *argv[])
 {
 	struct imsg	 imsg;
+	char		 perr[PEER_ERR_MAX];
 	int		 r;
 
 	if (argc != 1)
@@ -68,6 +71,7 @@ main(int argc, char *argv[])
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	minerd_hostname();
+	minerd_resolver_warmup();
 
 	/* the first message from the parent says who we are */
 	imsgev_init(&env->iev_parent, CHILD_PARENT_FD, PROC_PARENT,
@@ -91,10 +95,14 @@ main(int argc, char *argv[])
 	if ((env->statedir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		fatal("open state directory %s", env->conf.workdir);
+	if (peer_load(env->statedir, perr, sizeof(perr)) == -1)
+		log_warnx("%s: not overwriting it until it is fixed or "
+		    "removed", perr);
 	if (sandbox_init(PROC_MINERD) == -1)
 		fatal("sandbox");
 
 	control_init();
+	net_init();
 	env->iev_keyd.open = env->iev_netd.open = 0;
 	imsgev_add(&env->iev_parent);
 	if (imsgev_compose(&env->iev_parent, IMSG_READY, 0, 0, -1, NULL,
@@ -103,6 +111,23 @@ main(int argc, char *argv[])
 	log_debug("started");
 	event_base_dispatch(ev_base);
 	return (0);
+}
+
+/*
+ * Resolve a name once before the sandbox: glibc reads its NSS
+ * configuration and maps what it needs now, so that a later
+ * getaddrinfo (netd has no resolver; minerd resolves peer names) needs
+ * nothing the filter forbids.
+ */
+static void
+minerd_resolver_warmup(void)
+{
+	struct addrinfo	 hints, *res;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo("localhost", NULL, &hints, &res) == 0)
+		freeaddrinfo(res);
 }
 
 /* The parent is trusted to be right; a struct that is not is fatal. */
@@ -175,12 +200,14 @@ minerd_dispatch_parent(int fd, short event, void *arg)
 					log_debug("new pipe to keyd");
 				imsgev_close(&env->iev_keyd);
 				api_keyd_lost();
+				net_keyd_lost();
 				imsgev_init(&env->iev_keyd, pfd, PROC_KEYD,
 				    minerd_dispatch_keyd, NULL);
 			} else if (proc == PROC_NETD) {
 				imsgev_close(&env->iev_netd);
 				imsgev_init(&env->iev_netd, pfd, PROC_NETD,
 				    minerd_dispatch_netd, NULL);
+				net_netd_ready();
 			} else
 				fatalx("IMSG_PIPE for %s", proc_name(proc));
 			break;
@@ -201,6 +228,10 @@ minerd_dispatch_parent(int fd, short event, void *arg)
 			env->conf.ctl_timeout = ci.ctl_timeout;
 			memcpy(env->conf.node_name, ci.node_name,
 			    sizeof(env->conf.node_name));
+			env->conf.msg_ts_window = ci.msg_ts_window;
+			env->conf.replay_cache_max = ci.replay_cache_max;
+			memcpy(env->conf.advertise, ci.advertise,
+			    sizeof(env->conf.advertise));
 			control_reconf();
 			break;
 		case IMSG_STATUS:
@@ -234,12 +265,14 @@ minerd_dispatch_keyd(int fd, short event, void *arg)
 	struct imsg		 imsg;
 	struct key_public	 kp;
 	struct key_generated	 kg;
+	struct key_sign_rep	 ksr;
 	uint32_t		 type;
 	int			 r;
 
 	if ((r = imsgev_handle(iev, event)) == -1) {
 		imsgev_close(iev);
 		api_keyd_lost();
+		net_keyd_lost();
 		return;
 	}
 	while (r == 1 && (r = imsg_get(&iev->ibuf, &imsg)) != 0) {
@@ -257,6 +290,16 @@ minerd_dispatch_keyd(int fd, short event, void *arg)
 			}
 			if (api_key_public(&kp) == -1) {
 				minerd_sibling_bad(iev, "bad IMSG_KEY_PUBLIC",
+				    type);
+				imsg_free(&imsg);
+				return;
+			}
+			net_key_changed();
+			break;
+		case IMSG_KEY_SIGNATURE:
+			if (imsg_get_data(&imsg, &ksr, sizeof(ksr)) == -1 ||
+			    net_signature(&ksr) == -1) {
+				minerd_sibling_bad(iev, "bad IMSG_KEY_SIGNATURE",
 				    type);
 				imsg_free(&imsg);
 				return;
@@ -300,11 +343,13 @@ minerd_dispatch_netd(int fd, short event, void *arg)
 			minerd_sibling_bad(iev, "bad imsg stream", 0);
 			return;
 		}
-		/* nothing from netd is expected yet */
-		minerd_sibling_bad(iev, "unexpected type",
-		    imsg_get_type(&imsg));
+		if (net_imsg(&imsg) == -1) {
+			minerd_sibling_bad(iev, "bad or unexpected message",
+			    imsg_get_type(&imsg));
+			imsg_free(&imsg);
+			return;
+		}
 		imsg_free(&imsg);
-		return;
 	}
 }
 
@@ -320,8 +365,10 @@ minerd_sibling_bad(struct imsgev *iev, const char *why, uint32_t type)
 	log_warnx("%s from %s (imsg %u): closing the pipe", why,
 	    proc_name(proc), type);
 	imsgev_close(iev);
-	if (proc == PROC_KEYD)
+	if (proc == PROC_KEYD) {
 		api_keyd_lost();
+		net_keyd_lost();
+	}
 	(void)imsgev_compose(&env->iev_parent, IMSG_RESTART_PEER, 0, 0, -1,
 	    &proc, sizeof(proc));
 }

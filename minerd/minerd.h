@@ -16,6 +16,7 @@
 
 #include "lethd.h"
 #include "proc.h"
+#include "peer.h"
 
 struct evhttp_request;
 
@@ -122,5 +123,29 @@ int		 api_status(const struct proc_status *);
 void		 api_status_end(const struct status_end *);
 const char	*api_default_name(void);
 unsigned int	 api_npending(void);
+
+/* api_peer.c: /api/v1/peers* and /api/v1/node/pair */
+int		 api_peer_route(const char *);
+void		 api_peer_dispatch(struct evhttp_request *, const char *);
+
+/* net.c: the peer transport, minerd's side */
+struct imsg;
+struct key_sign_rep;
+void		 net_init(void);
+void		 net_netd_ready(void);
+void		 net_key_changed(void);
+void		 net_keyd_lost(void);
+int		 net_imsg(struct imsg *);
+int		 net_signature(const struct key_sign_rep *);
+/* push the registry's keys and dial list to netd after any change */
+void		 net_registry_changed(void);
+/* a one-time pairing token for role: 0, or -1 (no identity) */
+int		 net_pair_open(enum peer_access, const char *, char *, size_t,
+		    long long *);
+/* peer add TOKEN: pin, dial, send the signed pair; answers req later */
+void		 net_pair_with(struct evhttp_request *, const char *,
+		    const char *);
+/* a signed ping; answers req with {"id","rttMs"} or an error */
+void		 net_ping(struct evhttp_request *, struct peer *);
 
 #endif /* MINERD_H */

@@ -118,6 +118,20 @@ child_init_msg(struct child *c, struct child_init *ci)
 	ci->ctl_timeout = conf->ctl_timeout;
 	(void)strlcpy(ci->node_name, conf->name, sizeof(ci->node_name));
 	ci->net_max_conn = conf->net_max_conn;
+	ci->net_max_handshakes = conf->net_max_handshakes;
+	ci->net_hs_per_addr = conf->net_hs_per_addr;
+	ci->net_hs_per_subnet = conf->net_hs_per_subnet;
+	ci->net_hs_timeout = conf->net_hs_timeout;
+	ci->net_max_message = conf->net_max_message;
+	ci->net_msg_rate = conf->net_msg_rate;
+	ci->net_ping_interval = conf->net_ping_interval;
+	ci->net_pong_timeout = conf->net_pong_timeout;
+	ci->net_max_header = conf->net_max_header;
+	ci->net_session_lifetime = conf->net_session_lifetime;
+	ci->keyd_sign_rate = conf->keyd_sign_rate;
+	ci->msg_ts_window = conf->msg_ts_window;
+	ci->replay_cache_max = conf->replay_cache_max;
+	(void)strlcpy(ci->advertise, conf->advertise, sizeof(ci->advertise));
 }
 
 /*

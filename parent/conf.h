@@ -35,6 +35,28 @@
 #define CONF_CTL_TIMEOUT_MAX	3600	/* an hour: a stuck client goes */
 #define CONF_NET_MAX_CONN_MAX	1000000	/* beyond any rig's file limit */
 #define CONF_LOG_RATE_MAX	10000	/* lines/s: more floods syslog */
+
+/*
+ * Peer transport (lethd.conf(5), PEER TRANSPORT).  Where the minimum is
+ * not 1 it is named: below it the daemon could not do its work.
+ */
+#define CONF_NET_MAX_HS_MAX	100000	/* half-open sessions at once */
+#define CONF_NET_HS_ADDR_MAX	1000	/* more is no per-address limit */
+#define CONF_NET_HS_SUBNET_MAX	100000	/* as many as handshakes at all */
+#define CONF_NET_HS_TIMEOUT_MAX	300	/* s: longer is a slowloris */
+#define CONF_NET_MSG_MIN	1024	/* bytes: a signed pong fits */
+#define CONF_NET_MSG_MAX	LETHD_MAX_MESSAGE	/* an imsg's room */
+#define CONF_NET_MSG_RATE_MAX	100000	/* messages/s from one peer */
+#define CONF_NET_PING_MAX	3600	/* s: NAT tables forget sooner */
+#define CONF_NET_PONG_MAX	3600	/* s */
+#define CONF_NET_HEADER_MIN	512	/* bytes: an upgrade request fits */
+#define CONF_NET_HEADER_MAX	65536	/* bytes: more only costs memory */
+#define CONF_NET_LIFETIME_MIN	60	/* s: re-keying costs a keyd call */
+#define CONF_NET_LIFETIME_MAX	604800	/* s: a week */
+#define CONF_KEYD_SIGN_MAX	100000	/* signatures/s for netd */
+#define CONF_TS_WINDOW_MAX	3600	/* s: clocks an hour apart */
+#define CONF_REPLAY_MIN		16	/* ids: a few requests in flight */
+#define CONF_REPLAY_MAX		1000000	/* ids per peer: memory bound */
 #define CONF_SOCKET_MODE	0660	/* default mode of the socket */
 
 struct conf_listen {
@@ -64,6 +86,21 @@ struct lethd_conf {
 	unsigned int		 ctl_max_conn;
 	unsigned int		 ctl_timeout;		/* seconds */
 	unsigned int		 net_max_conn;
+	char			 advertise[NET_ADDR_MAX];	/* "" = none */
+	/* peer transport */
+	unsigned int		 net_max_handshakes;
+	unsigned int		 net_hs_per_addr;
+	unsigned int		 net_hs_per_subnet;	/* a /24 or a /64 */
+	unsigned int		 net_hs_timeout;	/* seconds */
+	unsigned int		 net_max_message;	/* bytes */
+	unsigned int		 net_msg_rate;		/* messages/s/peer */
+	unsigned int		 net_ping_interval;	/* seconds */
+	unsigned int		 net_pong_timeout;	/* seconds */
+	unsigned int		 net_max_header;	/* bytes */
+	unsigned int		 net_session_lifetime;	/* seconds */
+	unsigned int		 keyd_sign_rate;	/* signatures/s */
+	unsigned int		 msg_ts_window;		/* seconds */
+	unsigned int		 replay_cache_max;	/* ids per peer */
 	unsigned int		 log_rate;		/* lines/s/child */
 	unsigned int		 opts;
 };

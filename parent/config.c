@@ -85,6 +85,20 @@ conf_defaults(struct lethd_conf *conf)
 	conf->ctl_max_conn = CTL_MAX_CONN_DEFAULT;
 	conf->ctl_timeout = CTL_TIMEOUT_DEFAULT;
 	conf->net_max_conn = NET_MAX_CONN_DEFAULT;
+	conf->advertise[0] = '\0';
+	conf->net_max_handshakes = NET_MAX_HANDSHAKES_DEFAULT;
+	conf->net_hs_per_addr = NET_HS_PER_ADDR_DEFAULT;
+	conf->net_hs_per_subnet = NET_HS_PER_SUBNET_DEFAULT;
+	conf->net_hs_timeout = NET_HS_TIMEOUT_DEFAULT;
+	conf->net_max_message = LETHD_MAX_MESSAGE;
+	conf->net_msg_rate = NET_MSG_RATE_DEFAULT;
+	conf->net_ping_interval = NET_PING_INTERVAL_DEFAULT;
+	conf->net_pong_timeout = NET_PONG_TIMEOUT_DEFAULT;
+	conf->net_max_header = NET_MAX_HEADER_DEFAULT;
+	conf->net_session_lifetime = NET_SESSION_LIFETIME_DEFAULT;
+	conf->keyd_sign_rate = KEYD_SIGN_RATE_DEFAULT;
+	conf->msg_ts_window = MSG_TS_WINDOW_DEFAULT;
+	conf->replay_cache_max = REPLAY_CACHE_DEFAULT;
 	conf->log_rate = LOG_RATE_DEFAULT;
 }
 
@@ -134,6 +148,25 @@ conf_print_listen(FILE *fp, const struct conf_listen *l)
 	fprintf(fp, "listen on %s port %u\n", addr, l->port);
 }
 
+/* The PEER TRANSPORT keywords, in lethd.conf(5)'s order. */
+static void
+conf_print_transport(FILE *fp, const struct lethd_conf *conf)
+{
+	fprintf(fp, "max handshakes %u\n", conf->net_max_handshakes);
+	fprintf(fp, "handshakes per address %u\n", conf->net_hs_per_addr);
+	fprintf(fp, "handshakes per subnet %u\n", conf->net_hs_per_subnet);
+	fprintf(fp, "handshake timeout %u\n", conf->net_hs_timeout);
+	fprintf(fp, "max header %u\n", conf->net_max_header);
+	fprintf(fp, "max message %u\n", conf->net_max_message);
+	fprintf(fp, "message rate %u\n", conf->net_msg_rate);
+	fprintf(fp, "ping interval %u\n", conf->net_ping_interval);
+	fprintf(fp, "pong timeout %u\n", conf->net_pong_timeout);
+	fprintf(fp, "session lifetime %u\n", conf->net_session_lifetime);
+	fprintf(fp, "keyd sign rate %u\n", conf->keyd_sign_rate);
+	fprintf(fp, "timestamp window %u\n", conf->msg_ts_window);
+	fprintf(fp, "replay cache %u\n", conf->replay_cache_max);
+}
+
 void
 conf_print(FILE *fp, const struct lethd_conf *conf)
 {
@@ -170,7 +203,15 @@ conf_print(FILE *fp, const struct lethd_conf *conf)
 
 	for (i = 0; i < conf->nlisten && i < NET_MAX_LISTEN; i++)
 		conf_print_listen(fp, &conf->listen[i]);
+	if (conf->advertise[0] == '\0')
+		fputs("# advertise not set\n", fp);
+	else {
+		fputs("advertise ", fp);
+		conf_print_string(fp, conf->advertise);
+		fputs("\n", fp);
+	}
 	fprintf(fp, "max connections %u\n", conf->net_max_conn);
+	conf_print_transport(fp, conf);
 	fprintf(fp, "log rate %u\n", conf->log_rate);
 }
 

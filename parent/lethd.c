@@ -40,7 +40,8 @@ static void	parent_dispatch_minerd(int, short, void *);
 static struct child children[] = {
 	{ PROC_KEYD,	"keyd",		"lethd-keyd",	parent_dispatch_keyd },
 	{ PROC_NETD,	"netd",		"lethd-netd",	parent_dispatch_netd },
-	{ PROC_MINERD,	"minerd",	"lethd-minerd",	parent_dispatch_minerd },
+	{ PROC_MINERD,	"minerd",	"lethd-minerd",
+	    parent_dispatch_minerd },
 };
 
 static struct lethd_env	 lethd_env;
@@ -353,8 +354,23 @@ parent_reload(void)
 	old->ctl_max_conn = new.ctl_max_conn;
 	old->ctl_timeout = new.ctl_timeout;
 	memcpy(old->name, new.name, sizeof(old->name));
+	memcpy(old->advertise, new.advertise, sizeof(old->advertise));
+	old->net_max_handshakes = new.net_max_handshakes;
+	old->net_hs_per_addr = new.net_hs_per_addr;
+	old->net_hs_per_subnet = new.net_hs_per_subnet;
+	old->net_hs_timeout = new.net_hs_timeout;
+	old->net_max_message = new.net_max_message;
+	old->net_msg_rate = new.net_msg_rate;
+	old->net_ping_interval = new.net_ping_interval;
+	old->net_pong_timeout = new.net_pong_timeout;
+	old->net_max_header = new.net_max_header;
+	old->net_session_lifetime = new.net_session_lifetime;
+	old->keyd_sign_rate = new.keyd_sign_rate;
+	old->msg_ts_window = new.msg_ts_window;
+	old->replay_cache_max = new.replay_cache_max;
 	child_reconf();
-	log_info("reloaded: log rate, control limits and name applied");
+	log_info("reloaded: log rate, control limits, name and peer "
+	    "transport applied");
 }
 
 /*

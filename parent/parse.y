@@ -48,6 +48,20 @@
 #define SEEN_LISTEN		0x0400
 #define SEEN_NET_MAX_CONN	0x0800
 #define SEEN_LOG_RATE		0x1000
+#define SEEN_ADVERTISE		0x2000
+#define SEEN_MAX_HANDSHAKES	0x4000
+#define SEEN_HS_PER_ADDR	0x8000
+#define SEEN_HS_PER_SUBNET	0x10000
+#define SEEN_HS_TIMEOUT		0x20000
+#define SEEN_MAX_MESSAGE	0x40000
+#define SEEN_MSG_RATE		0x80000
+#define SEEN_PING_INTERVAL	0x100000
+#define SEEN_PONG_TIMEOUT	0x200000
+#define SEEN_MAX_HEADER		0x400000
+#define SEEN_SESSION_LIFETIME	0x800000
+#define SEEN_KEYD_SIGN_RATE	0x1000000
+#define SEEN_TS_WINDOW		0x2000000
+#define SEEN_REPLAY_CACHE	0x4000000
 
 /* Room for one input byte vis(3)-encoded, as \ooo. */
 #define VIS_CHAR_MAX		4
@@ -112,13 +126,16 @@ static void	set_login(struct parse *, unsigned int, const char *,
 		    const char *, char *);
 static void	set_name(struct parse *, const char *);
 static void	set_number(struct parse *, unsigned int, const char *,
-		    int64_t, const char *, int64_t, unsigned int *);
+		    int64_t, const char *, int64_t, int64_t, unsigned int *);
+static void	set_advertise(struct parse *, const char *);
 static void	add_listen(struct parse *, const char *, int64_t,
 		    const char *);
 %}
 
-%token	CONNECTIONS CONTROL DIRECTORY GROUP KEYD LISTEN LOG MAXIMUM MINER
-%token	MODE NAME NETD ON PORT RATE SOCKET TIMEOUT USER
+%token	ADDRESS ADVERTISE CACHE CONNECTIONS CONTROL DIRECTORY GROUP
+%token	HANDSHAKE HANDSHAKES HEADER INTERVAL KEYD LIFETIME LISTEN LOG MAXIMUM
+%token	MESSAGE MINER MODE NAME NETD ON PER PING PONG PORT RATE REPLAY SESSION
+%token	SIGN SOCKET SUBNET TIMEOUT TIMESTAMP USER WINDOW
 %token	STRING NUMBER ERROR
 
 %%
@@ -176,13 +193,13 @@ main		: DIRECTORY word {
 		| CONTROL MAXIMUM CONNECTIONS NUMBER {
 			set_number(parse_state, SEEN_CTL_MAX_CONN,
 			    "control max connections", $4.number, $4.string,
-			    CONF_CTL_MAX_CONN_MAX,
+			    1, CONF_CTL_MAX_CONN_MAX,
 			    &parse_state->conf.ctl_max_conn);
 		}
 		| CONTROL TIMEOUT NUMBER {
 			set_number(parse_state, SEEN_CTL_TIMEOUT,
 			    "control timeout", $3.number, $3.string,
-			    CONF_CTL_TIMEOUT_MAX,
+			    1, CONF_CTL_TIMEOUT_MAX,
 			    &parse_state->conf.ctl_timeout);
 		}
 		| NAME word {
@@ -195,13 +212,98 @@ main		: DIRECTORY word {
 		| MAXIMUM CONNECTIONS NUMBER {
 			set_number(parse_state, SEEN_NET_MAX_CONN,
 			    "max connections", $3.number, $3.string,
-			    CONF_NET_MAX_CONN_MAX,
+			    1, CONF_NET_MAX_CONN_MAX,
 			    &parse_state->conf.net_max_conn);
 		}
 		| LOG RATE NUMBER {
 			set_number(parse_state, SEEN_LOG_RATE, "log rate",
-			    $3.number, $3.string, CONF_LOG_RATE_MAX,
+			    $3.number, $3.string, 1, CONF_LOG_RATE_MAX,
 			    &parse_state->conf.log_rate);
+		}
+		| transport
+		;
+
+/* Peer transport: netd's limits, keyd's signing rate, minerd's checks. */
+transport	: ADVERTISE word {
+			set_advertise(parse_state, $2.string);
+		}
+		| MAXIMUM HANDSHAKES NUMBER {
+			set_number(parse_state, SEEN_MAX_HANDSHAKES,
+			    "max handshakes", $3.number, $3.string,
+			    1, CONF_NET_MAX_HS_MAX,
+			    &parse_state->conf.net_max_handshakes);
+		}
+		| HANDSHAKES PER ADDRESS NUMBER {
+			set_number(parse_state, SEEN_HS_PER_ADDR,
+			    "handshakes per address", $4.number, $4.string,
+			    1, CONF_NET_HS_ADDR_MAX,
+			    &parse_state->conf.net_hs_per_addr);
+		}
+		| HANDSHAKES PER SUBNET NUMBER {
+			set_number(parse_state, SEEN_HS_PER_SUBNET,
+			    "handshakes per subnet", $4.number, $4.string,
+			    1, CONF_NET_HS_SUBNET_MAX,
+			    &parse_state->conf.net_hs_per_subnet);
+		}
+		| HANDSHAKE TIMEOUT NUMBER {
+			set_number(parse_state, SEEN_HS_TIMEOUT,
+			    "handshake timeout", $3.number, $3.string,
+			    1, CONF_NET_HS_TIMEOUT_MAX,
+			    &parse_state->conf.net_hs_timeout);
+		}
+		| MAXIMUM MESSAGE NUMBER {
+			set_number(parse_state, SEEN_MAX_MESSAGE,
+			    "max message", $3.number, $3.string,
+			    CONF_NET_MSG_MIN, CONF_NET_MSG_MAX,
+			    &parse_state->conf.net_max_message);
+		}
+		| MESSAGE RATE NUMBER {
+			set_number(parse_state, SEEN_MSG_RATE,
+			    "message rate", $3.number, $3.string,
+			    1, CONF_NET_MSG_RATE_MAX,
+			    &parse_state->conf.net_msg_rate);
+		}
+		| PING INTERVAL NUMBER {
+			set_number(parse_state, SEEN_PING_INTERVAL,
+			    "ping interval", $3.number, $3.string,
+			    1, CONF_NET_PING_MAX,
+			    &parse_state->conf.net_ping_interval);
+		}
+		| PONG TIMEOUT NUMBER {
+			set_number(parse_state, SEEN_PONG_TIMEOUT,
+			    "pong timeout", $3.number, $3.string,
+			    1, CONF_NET_PONG_MAX,
+			    &parse_state->conf.net_pong_timeout);
+		}
+		| MAXIMUM HEADER NUMBER {
+			set_number(parse_state, SEEN_MAX_HEADER,
+			    "max header", $3.number, $3.string,
+			    CONF_NET_HEADER_MIN, CONF_NET_HEADER_MAX,
+			    &parse_state->conf.net_max_header);
+		}
+		| SESSION LIFETIME NUMBER {
+			set_number(parse_state, SEEN_SESSION_LIFETIME,
+			    "session lifetime", $3.number, $3.string,
+			    CONF_NET_LIFETIME_MIN, CONF_NET_LIFETIME_MAX,
+			    &parse_state->conf.net_session_lifetime);
+		}
+		| KEYD SIGN RATE NUMBER {
+			set_number(parse_state, SEEN_KEYD_SIGN_RATE,
+			    "keyd sign rate", $4.number, $4.string,
+			    1, CONF_KEYD_SIGN_MAX,
+			    &parse_state->conf.keyd_sign_rate);
+		}
+		| TIMESTAMP WINDOW NUMBER {
+			set_number(parse_state, SEEN_TS_WINDOW,
+			    "timestamp window", $3.number, $3.string,
+			    1, CONF_TS_WINDOW_MAX,
+			    &parse_state->conf.msg_ts_window);
+		}
+		| REPLAY CACHE NUMBER {
+			set_number(parse_state, SEEN_REPLAY_CACHE,
+			    "replay cache", $3.number, $3.string,
+			    CONF_REPLAY_MIN, CONF_REPLAY_MAX,
+			    &parse_state->conf.replay_cache_max);
 		}
 		;
 
@@ -214,24 +316,42 @@ struct keyword {
 
 /* Sorted: looked up with bsearch(3). */
 static const struct keyword keywords[] = {
+	{ "address",		ADDRESS },
+	{ "advertise",		ADVERTISE },
+	{ "cache",		CACHE },
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
 	{ "directory",		DIRECTORY },
 	{ "group",		GROUP },
+	{ "handshake",		HANDSHAKE },
+	{ "handshakes",		HANDSHAKES },
+	{ "header",		HEADER },
+	{ "interval",		INTERVAL },
 	{ "keyd",		KEYD },
+	{ "lifetime",		LIFETIME },
 	{ "listen",		LISTEN },
 	{ "log",		LOG },
 	{ "max",		MAXIMUM },
+	{ "message",		MESSAGE },
 	{ "miner",		MINER },
 	{ "mode",		MODE },
 	{ "name",		NAME },
 	{ "netd",		NETD },
 	{ "on",			ON },
+	{ "per",		PER },
+	{ "ping",		PING },
+	{ "pong",		PONG },
 	{ "port",		PORT },
 	{ "rate",		RATE },
+	{ "replay",		REPLAY },
+	{ "session",		SESSION },
+	{ "sign",		SIGN },
 	{ "socket",		SOCKET },
+	{ "subnet",		SUBNET },
 	{ "timeout",		TIMEOUT },
-	{ "user",		USER }
+	{ "timestamp",		TIMESTAMP },
+	{ "user",		USER },
+	{ "window",		WINDOW }
 };
 
 static int
@@ -787,22 +907,95 @@ set_name(struct parse *ps, const char *name)
 	(void)strlcpy(ps->conf.name, name, sizeof(ps->conf.name));
 }
 
-/* Every numeric keyword takes 1 to max. */
+/* A numeric keyword takes min to max; min is 1 for most. */
 static void
 set_number(struct parse *ps, unsigned int bit, const char *what,
-    int64_t n, const char *digits, int64_t max, unsigned int *dst)
+    int64_t n, const char *digits, int64_t min, int64_t max,
+    unsigned int *dst)
 {
 	char	w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
 
 	if (once(ps, bit, what) == -1)
 		return;
-	if (n < 1 || n > max) {
+	if (n < min || n > max) {
 		word_vis(w, sizeof(w), digits);
-		parse_error(ps, ps->stmt_line,
-		    "%s %s out of range (1-%lld)", what, w, (long long)max);
+		parse_error(ps, ps->stmt_line, "%s %s out of range "
+		    "(%lld-%lld)", what, w, (long long)min, (long long)max);
 		return;
 	}
 	*dst = n;
+}
+
+/* "host" of letters, digits, dots and dashes, or "[IPv6 literal]". */
+static int
+advertise_host(const char *host, size_t len)
+{
+	struct in6_addr	in6;
+	char		lit[INET6_ADDRSTRLEN];
+	size_t		i;
+
+	if (len == 0)
+		return (-1);
+	if (host[0] == '[') {
+		if (len < 3 || host[len - 1] != ']' ||
+		    len - 2 >= sizeof(lit))
+			return (-1);
+		memcpy(lit, host + 1, len - 2);
+		lit[len - 2] = '\0';
+		return (inet_pton(AF_INET6, lit, &in6) == 1 ? 0 : -1);
+	}
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)host[i]) && host[i] != '.' &&
+		    host[i] != '-')
+			return (-1);
+	return (0);
+}
+
+/* Decimal digits only, 1 to CONF_PORT_MAX: no sign, no spaces. */
+static int
+advertise_port(const char *port)
+{
+	const char	*errstr;
+	size_t		 len = strlen(port);
+
+	if (len == 0 || len > 5 || strspn(port, "0123456789") != len)
+		return (-1);
+	(void)strtonum(port, 1, CONF_PORT_MAX, &errstr);
+	return (errstr == NULL ? 0 : -1);
+}
+
+/*
+ * What a pairing token carries as this node's address: "host:port", or
+ * "[v6]:port" for an IPv6 literal.  The port follows the last colon,
+ * so a bare IPv6 address (more than one colon) is refused as a host.
+ */
+static void
+set_advertise(struct parse *ps, const char *addr)
+{
+	char		 w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+	const char	*colon;
+
+	if (once(ps, SEEN_ADVERTISE, "advertise") == -1)
+		return;
+	word_vis(w, sizeof(w), addr);
+	if (strlen(addr) >= NET_ADDR_MAX) {
+		parse_error(ps, ps->stmt_line,
+		    "advertise address too long (at most %d bytes)",
+		    NET_ADDR_MAX - 1);
+		return;
+	}
+	if ((colon = strrchr(addr, ':')) == NULL ||
+	    advertise_host(addr, colon - addr) == -1) {
+		parse_error(ps, ps->stmt_line, "invalid advertise address "
+		    "\"%s\" (HOST:PORT or [IPv6]:PORT)", w);
+		return;
+	}
+	if (advertise_port(colon + 1) == -1) {
+		parse_error(ps, ps->stmt_line, "invalid advertise port in "
+		    "\"%s\" (1-%d)", w, CONF_PORT_MAX);
+		return;
+	}
+	(void)strlcpy(ps->conf.advertise, addr, sizeof(ps->conf.advertise));
 }
 
 static int

@@ -219,10 +219,151 @@ ATF_TC_BODY(defaults_come_from_lethd_h, tc)
 	ATF_CHECK_EQ(conf.ctl_timeout, CTL_TIMEOUT_DEFAULT);
 	ATF_CHECK_EQ(conf.net_max_conn, NET_MAX_CONN_DEFAULT);
 	ATF_CHECK_EQ(conf.log_rate, LOG_RATE_DEFAULT);
+	ATF_CHECK_STREQ(conf.advertise, "");
+	ATF_CHECK_EQ(conf.net_max_handshakes, NET_MAX_HANDSHAKES_DEFAULT);
+	ATF_CHECK_EQ(conf.net_hs_per_addr, NET_HS_PER_ADDR_DEFAULT);
+	ATF_CHECK_EQ(conf.net_hs_per_subnet, NET_HS_PER_SUBNET_DEFAULT);
+	ATF_CHECK_EQ(conf.net_hs_timeout, NET_HS_TIMEOUT_DEFAULT);
+	ATF_CHECK_EQ(conf.net_max_message, LETHD_MAX_MESSAGE);
+	ATF_CHECK_EQ(conf.net_msg_rate, NET_MSG_RATE_DEFAULT);
+	ATF_CHECK_EQ(conf.net_ping_interval, NET_PING_INTERVAL_DEFAULT);
+	ATF_CHECK_EQ(conf.net_pong_timeout, NET_PONG_TIMEOUT_DEFAULT);
+	ATF_CHECK_EQ(conf.net_max_header, NET_MAX_HEADER_DEFAULT);
+	ATF_CHECK_EQ(conf.net_session_lifetime, NET_SESSION_LIFETIME_DEFAULT);
+	ATF_CHECK_EQ(conf.keyd_sign_rate, KEYD_SIGN_RATE_DEFAULT);
+	ATF_CHECK_EQ(conf.msg_ts_window, MSG_TS_WINDOW_DEFAULT);
+	ATF_CHECK_EQ(conf.replay_cache_max, REPLAY_CACHE_DEFAULT);
 
 	/* An empty file is every default. */
 	ATF_REQUIRE(conf_parse_buffer("empty", "", 0, &parsed, &errs) == 0);
 	ATF_CHECK(memcmp(&conf, &parsed, sizeof(conf)) == 0);
+}
+
+/* Distinct values, so that two keywords sharing a field would show. */
+ATF_TC_WITHOUT_HEAD(transport_keywords_set_their_own_fields);
+ATF_TC_BODY(transport_keywords_set_their_own_fields, tc)
+{
+	struct lethd_conf	conf;
+	struct conf_errors	errs;
+
+	ATF_REQUIRE_EQ_MSG(parse_string(
+	    "max handshakes 101\n"
+	    "handshakes per address 102\n"
+	    "handshakes per subnet 103\n"
+	    "handshake timeout 104\n"
+	    "max message 1105\n"
+	    "message rate 106\n"
+	    "ping interval 107\n"
+	    "pong timeout 108\n"
+	    "max header 1109\n"
+	    "session lifetime 110\n"
+	    "keyd sign rate 111\n"
+	    "timestamp window 112\n"
+	    "replay cache 113\n"
+	    "advertise \"[::1]:114\"\n"
+	    "max connections 115\n", &conf, &errs), 0, "%s", errs.line[0]);
+	ATF_CHECK_EQ(conf.net_max_handshakes, 101);
+	ATF_CHECK_EQ(conf.net_hs_per_addr, 102);
+	ATF_CHECK_EQ(conf.net_hs_per_subnet, 103);
+	ATF_CHECK_EQ(conf.net_hs_timeout, 104);
+	ATF_CHECK_EQ(conf.net_max_message, 1105);
+	ATF_CHECK_EQ(conf.net_msg_rate, 106);
+	ATF_CHECK_EQ(conf.net_ping_interval, 107);
+	ATF_CHECK_EQ(conf.net_pong_timeout, 108);
+	ATF_CHECK_EQ(conf.net_max_header, 1109);
+	ATF_CHECK_EQ(conf.net_session_lifetime, 110);
+	ATF_CHECK_EQ(conf.keyd_sign_rate, 111);
+	ATF_CHECK_EQ(conf.msg_ts_window, 112);
+	ATF_CHECK_EQ(conf.replay_cache_max, 113);
+	ATF_CHECK_STREQ(conf.advertise, "[::1]:114");
+	ATF_CHECK_EQ(conf.net_max_conn, 115);
+	/* Untouched by any of them. */
+	ATF_CHECK_EQ(conf.log_rate, LOG_RATE_DEFAULT);
+	ATF_CHECK_EQ(conf.ctl_timeout, CTL_TIMEOUT_DEFAULT);
+	ATF_CHECK_EQ(conf.ctl_max_conn, CTL_MAX_CONN_DEFAULT);
+}
+
+ATF_TC_WITHOUT_HEAD(advertise_takes_host_port_or_bracketed_ipv6);
+ATF_TC_BODY(advertise_takes_host_port_or_bracketed_ipv6, tc)
+{
+	static const struct {
+		const char	*addr;
+		int		 ok;
+	} addrs[] = {
+		{ "rig01:9091", 1 },
+		{ "rig-01.example.org:1", 1 },
+		{ "192.0.2.10:65535", 1 },
+		{ "[2001:db8::10]:9091", 1 },
+		{ "[::1]:80", 1 },
+		{ "[::ffff:192.0.2.1]:80", 1 },
+		{ "a:09091", 1 },		/* digits, in range */
+		{ "", 0 },
+		{ "rig01", 0 },			/* no port */
+		{ "rig01:", 0 },
+		{ ":9091", 0 },			/* no host */
+		{ "rig01:0", 0 },
+		{ "rig01:65536", 0 },
+		{ "rig01:99999999999999999999", 0 },
+		{ "rig01:+80", 0 },
+		{ "rig01:-80", 0 },
+		{ "rig01: 80", 0 },
+		{ "rig01:80x", 0 },
+		{ "rig_01:80", 0 },		/* not a host name character */
+		{ "rig 01:80", 0 },
+		{ "rig01/x:80", 0 },
+		{ "user@rig01:80", 0 },
+		{ "2001:db8::10:9091", 0 },	/* IPv6 without brackets */
+		{ "[2001:db8::10:9091", 0 },
+		{ "2001:db8::10]:9091", 0 },
+		{ "[]:9091", 0 },
+		{ "[rig01]:9091", 0 },
+		{ "[192.0.2.1]:9091", 0 },
+		{ "[fe80::1%eth0]:9091", 0 },	/* no zone: it is local */
+		{ "[::1]x:80", 0 },
+		{ "rig01:80:80", 0 },
+	};
+	struct lethd_conf	conf;
+	struct conf_errors	errs;
+	char			buf[256];
+	size_t			i;
+	int			rv;
+
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		(void)snprintf(buf, sizeof(buf), "advertise \"%s\"\n",
+		    addrs[i].addr);
+		rv = parse_string(buf, &conf, &errs);
+		if (!addrs[i].ok) {
+			ATF_CHECK_EQ_MSG(rv, -1, "advertise \"%s\" accepted",
+			    addrs[i].addr);
+			ATF_CHECK_MSG(errs.n == 1 && strstr(errs.line[0],
+			    "advertise") != NULL, "advertise \"%s\": %s",
+			    addrs[i].addr, errs.line[0]);
+			continue;
+		}
+		ATF_CHECK_EQ_MSG(rv, 0, "advertise \"%s\" refused: %s",
+		    addrs[i].addr, errs.line[0]);
+		ATF_CHECK_STREQ(conf.advertise, addrs[i].addr);
+	}
+}
+
+ATF_TC_WITHOUT_HEAD(advertise_fits_a_pairing_token);
+ATF_TC_BODY(advertise_fits_a_pairing_token, tc)
+{
+	struct lethd_conf	conf;
+	struct conf_errors	errs;
+	char			host[NET_ADDR_MAX], buf[NET_ADDR_MAX * 2];
+
+	/* host ":1" is NET_ADDR_MAX - 1 bytes: it fits with its NUL. */
+	memset(host, 'a', NET_ADDR_MAX - 3);
+	host[NET_ADDR_MAX - 3] = '\0';
+	(void)snprintf(buf, sizeof(buf), "advertise %s:1\n", host);
+	ATF_CHECK_EQ_MSG(parse_string(buf, &conf, &errs), 0, "%s",
+	    errs.line[0]);
+	ATF_CHECK_EQ(strlen(conf.advertise), NET_ADDR_MAX - 1);
+	(void)snprintf(buf, sizeof(buf), "advertise %s:12\n", host);
+	ATF_CHECK_EQ(parse_string(buf, &conf, &errs), -1);
+	ATF_CHECK_STREQ(errs.line[0], "test.conf:1: advertise address too "
+	    "long (at most 63 bytes)");
 }
 
 ATF_TC_WITHOUT_HEAD(listen_lines_replace_the_default);
@@ -489,7 +630,9 @@ ATF_TC_BODY(repeated_parses_give_identical_results, tc)
 		"b = 5\nlog rate $b\nname \"rig\"\nmax connections 9\n",
 		"directory \"/a\"\ndirectory \"/b\"\nuser $a\n",
 		"socket \"/run/s\" mode 0666\ncontrol timeout 60\n",
-		"log rate\n\x01\nlisten on * port 70000\n"
+		"log rate\n\x01\nlisten on * port 70000\n",
+		"max message 2048\nreplay cache 15\nadvertise \"[::1]:9\"\n",
+		"ping interval 5\nadvertise \"h:1\"\nkeyd sign rate 9\n"
 	};
 	const size_t		 ninputs = sizeof(inputs) / sizeof(inputs[0]);
 	struct lethd_conf	 conf;
@@ -716,6 +859,9 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, good_configs_print_golden_output);
 	ATF_TP_ADD_TC(tp, bad_configs_give_exact_errors);
 	ATF_TP_ADD_TC(tp, defaults_come_from_lethd_h);
+	ATF_TP_ADD_TC(tp, transport_keywords_set_their_own_fields);
+	ATF_TP_ADD_TC(tp, advertise_takes_host_port_or_bracketed_ipv6);
+	ATF_TP_ADD_TC(tp, advertise_fits_a_pairing_token);
 	ATF_TP_ADD_TC(tp, listen_lines_replace_the_default);
 	ATF_TP_ADD_TC(tp, nul_byte_is_refused);
 	ATF_TP_ADD_TC(tp, buffer_needs_no_terminating_nul);

@@ -1,0 +1,83 @@
+/*
+ * Miner drivers: one file each (xmrig.c, ttminer.c, generic.c) behind
+ * one small interface.  A driver turns a profile into the miner's
+ * config file and arguments, says how to ask the miner for its stats,
+ * and parses the answer or an output line.  Parsers see bytes from a
+ * miner: they are bounded, never crash, and are fuzzed.
+ */
+
+#ifndef DRIVER_H
+#define DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lethd.h"
+
+struct profile;
+
+#define MINER_LINE_MAX		512	/* an output line is cut here */
+#define MINER_POLL_BODY_MAX	(256 * 1024)	/* an API answer */
+#define MINER_POOL_MAX		255
+#define MINER_ALGO_MAX		63
+
+/* What the driver needs to know about this run. */
+struct miner_run {
+	char		 name[MINER_NAME_MAX + 1];
+	uint16_t	 api_port;	/* on 127.0.0.1, chosen by minerd */
+	char		 api_token[MINER_TOKEN_LEN + 1];
+};
+
+/* One reading.  A rate < 0 is unknown (null). */
+struct miner_stats {
+	double		 hr10s;		/* H/s */
+	double		 hr60s;
+	double		 hr15m;
+	uint64_t	 shares;	/* accepted */
+	uint64_t	 rejected;
+	int64_t		 uptime;	/* seconds, as the miner says */
+	char		 pool[MINER_POOL_MAX + 1];
+	char		 algo[MINER_ALGO_MAX + 1];
+};
+
+enum driver_poll {
+	POLL_NONE = 0,		/* no API: stats come from output lines */
+	POLL_HTTP,		/* GET path on 127.0.0.1:port */
+	POLL_TCP_JSON		/* send request, read one JSON answer */
+};
+
+struct driver {
+	const char	*name;
+	enum driver_poll poll;
+	/* POLL_HTTP: the path; POLL_TCP_JSON: the request line */
+	const char	*poll_request;
+	/* "Authorization: Bearer TOKEN" or NULL */
+	int		(*auth_header)(const struct miner_run *, char *,
+			    size_t);
+	/*
+	 * The config file (name and bytes, malloc'd) or none (*name = "").
+	 * No secret may appear on a command line: pool passwords and API
+	 * tokens go in the file.
+	 */
+	int		(*config)(const struct profile *,
+			    const struct miner_run *, char *name, size_t,
+			    char **buf, size_t *len, char *err, size_t);
+	/* The arguments after argv[0]. */
+	int		(*args)(const struct profile *, const struct miner_run *,
+			    char argv[][MINER_ARG_LEN], uint32_t *argc,
+			    char *err, size_t);
+	/* Parse an API answer: 0, or -1 with err. */
+	int		(*parse_stats)(const char *, size_t, struct miner_stats *,
+			    char *err, size_t);
+	/* Parse one output line: 1 when it carried a rate (into st), else
+	 * 0.  profile gives the generic driver its regex. */
+	int		(*parse_line)(const struct profile *, const char *,
+			    struct miner_stats *);
+};
+
+const struct driver	*driver_find(const char *name);
+/* Validate the driver-specific fields of a profile (err names them). */
+int			 driver_check_profile(const struct profile *, char *,
+			    size_t);
+
+#endif /* DRIVER_H */
