@@ -48,7 +48,8 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define RIG_SANITIZED	1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#if __has_feature(address_sanitizer) || \
+    __has_feature(undefined_behavior_sanitizer)
 #define RIG_SANITIZED	1
 #endif
 #endif
@@ -489,7 +490,7 @@ rig_now(void)
 }
 
 double
-rig_cpu(pid_t pid)
+rig_cpu_ticks(pid_t pid)
 {
 	char			 path[64], buf[1024], *p;
 	unsigned long long	 ut, st;
@@ -507,6 +508,25 @@ rig_cpu(pid_t pid)
 	    "%llu %llu", &ut, &st) != 2)
 		errx(1, "%s: cannot parse", path);
 	return ((double)(ut + st) / sysconf(_SC_CLK_TCK));
+}
+
+double
+rig_cpu(pid_t pid)
+{
+	char			 path[64];
+	unsigned long long	 ns;
+	FILE			*f;
+	int			 ok;
+
+	/* nanoseconds on a CPU; stat's ticks are 10 ms apart */
+	(void)snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (rig_cpu_ticks(pid));
+	ok = fscanf(f, "%llu", &ns) == 1;
+	fclose(f);
+	if (!ok)
+		return (rig_cpu_ticks(pid));
+	return (ns / 1e9);
 }
 
 long

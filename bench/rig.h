@@ -75,7 +75,9 @@ void		 rig_hangup(struct rig_node *, const uint8_t pk[32]);
 
 /* Measuring. */
 double		 rig_now(void);			/* monotonic seconds */
-double		 rig_cpu(pid_t);		/* utime + stime, seconds */
+/* CPU seconds: schedstat's run time (ns), else stat's utime + stime */
+double		 rig_cpu(pid_t);
+double		 rig_cpu_ticks(pid_t);		/* utime + stime only */
 long		 rig_pss_kib(pid_t);		/* smaps_rollup Pss */
 double		 rig_self_cpu(void);		/* this process */
 /*

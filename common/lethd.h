@@ -128,6 +128,17 @@
 #define MINER_CRASH_WINDOW	300	/* ... in this many seconds: failed */
 #define MINER_STOP_GRACE	10	/* seconds from SIGTERM to SIGKILL */
 #define MINER_STABLE_SECS	60	/* a run this long resets the backoff */
+#define MINER_POLL_DEFAULT	10	/* seconds between stats polls */
+#define WATCHDOG_ZERO_DEFAULT	300	/* seconds at zero before a restart */
+#define WATCHDOG_API_DEFAULT	60	/* seconds of a dead API */
+#define RING_LINES_DEFAULT	1000	/* output lines kept a miner */
+#define RING_BYTES_DEFAULT	(256 * 1024)	/* ... and bytes */
+#define HISTORY_SAMPLES_DEFAULT	(24 * 3600)	/* 10 s samples: a day */
+#define HISTORY_MINUTES_DEFAULT	(30 * 24 * 3600)	/* averages: 30 days */
+#define HISTORY_MAX_MB_DEFAULT	256	/* SQLite max_page_count */
+#define MINER_NOFILE_DEFAULT	4096	/* RLIMIT_NOFILE of a miner */
+#define MINER_PIDS_DEFAULT	256	/* pids.max of a miner's cgroup */
+#define MINER_NPROC_DEFAULT	1024	/* RLIMIT_NPROC: all miners */
 
 /* Node identity. */
 #define NODE_NAME_MAX		64	/* bytes, printable, no control chars */
@@ -246,6 +257,16 @@ struct child_init {
 	uint32_t	msg_ts_window;		/* seconds either side */
 	uint32_t	replay_cache_max;	/* ids remembered per peer */
 	char		advertise[NET_ADDR_MAX];	/* "host:port" or "" */
+	/* minerd: miners */
+	uint32_t	miner_poll;		/* seconds between stats polls */
+	uint32_t	watchdog_zero;		/* seconds of no hashrate */
+	uint32_t	watchdog_api;		/* seconds of a dead API */
+	uint32_t	ring_lines;		/* output lines kept a miner */
+	uint32_t	ring_bytes;		/* bytes of them */
+	uint32_t	history_samples;	/* seconds 10 s samples are kept */
+	uint32_t	history_minutes;	/* seconds 1-min averages are kept */
+	uint32_t	history_max_mb;		/* database size cap */
+	uint32_t	miner_stop_grace;	/* seconds, SIGTERM to SIGKILL */
 };
 #define CHILD_INIT_VERSION	1
 

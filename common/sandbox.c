@@ -160,6 +160,12 @@ static const int sandbox_minerd[] = {
 	SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername),
 	SCMP_SYS(shutdown),
+	/*
+	 * A miner's API port: bind 127.0.0.1:0, read the port the kernel
+	 * chose with getsockname, close (minerd/miner.c).  listen stays
+	 * forbidden, so minerd can hold no listener of its own.
+	 */
+	SCMP_SYS(bind),
 };
 
 #ifdef SANITIZER_SANDBOX

@@ -23,6 +23,7 @@
 
 #include "lethd.h"
 #include "lethctl.h"
+#include "lethctl_miner.h"
 
 #define CTL_MAX_WORDS	3	/* words naming a command: "peer pin add" */
 
@@ -53,6 +54,21 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "pubkey --role operator | observer [--name name]" },
 	{ { "peer", "deny" },	cmd_peer_deny,	"id" },
 	{ { "peer", "import" },	cmd_peer_import, "file" },
+	{ { "profile", "list" }, cmd_profile_list, NULL },
+	{ { "profile", "show" }, cmd_profile_show, "id [--secrets]" },
+	{ { "profile", "add" },	cmd_profile_add,
+	    "id --type type [field flags] | [id] --file file.json" },
+	{ { "profile", "edit" }, cmd_profile_edit,
+	    "id [field flags] | id --file file.json" },
+	{ { "profile", "rm" },	cmd_profile_rm,	"id" },
+	{ { "miner", "start" },	cmd_miner_start, "profile [--name name]" },
+	{ { "miner", "stop" },	cmd_miner_stop,	"name" },
+	{ { "miner", "restart" }, cmd_miner_restart, "name" },
+	{ { "miner", "list" },	cmd_miner_list,	NULL },
+	{ { "miner", "stats" },	cmd_miner_stats, "name" },
+	{ { "miner", "logs" },	cmd_miner_logs,	"name [-n lines] [-f]" },
+	{ { "miner", "history" }, cmd_miner_history,
+	    "name [--since T] [--until T]" },
 };
 
 static void	usage(void) __attribute__((__noreturn__));

@@ -207,4 +207,7 @@ int	cmd_peer_allow(struct ctl *, int, char **);
 int	cmd_peer_deny(struct ctl *, int, char **);
 int	cmd_peer_import(struct ctl *, int, char **);
 
+/* miner_history.c: lethctl miner history */
+int	cmd_miner_history(struct ctl *, int, char **);
+
 #endif /* LETHCTL_H */

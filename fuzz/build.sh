@@ -56,7 +56,7 @@ build_harness()
 build_harness imsg "libbsd-overlay" -DIMSG_RBUF_INIT=64 \
     fuzz/fuzz_imsg.c common/imsg.c
 build_harness ctlresp "jansson libbsd-overlay" fuzz/fuzz_ctlresp.c \
-    ctl/resp.c ctl/output.c
+    ctl/resp.c ctl/output.c ctl/resp_miner.c -lm
 build_harness msgverify "jansson libsodium libbsd-overlay" \
     fuzz/fuzz_msgverify.c minerd/msg.c
 build_harness pairtoken "libsodium libbsd-overlay" fuzz/fuzz_pairtoken.c \
@@ -88,3 +88,12 @@ build_conf
 # wire: the handshake and the record layer of common/wire.c.
 build_harness hs "libsodium" fuzz/fuzz_hs.c common/wire.c
 build_harness record "libsodium" fuzz/fuzz_record.c common/wire.c
+
+# The miner drivers' parsers (miner/): XMRig's /2/summary and speed
+# lines, TT-Miner's miner_getstat1, the generic driver's lines.
+DRIVERS="miner/driver.c miner/xmrig.c miner/ttminer.c miner/generic.c"
+for h in xmrig ttminer genericline; do
+	# shellcheck disable=SC2086
+	build_harness $h "jansson libbsd-overlay" fuzz/fuzz_$h.c $DRIVERS \
+	    "-I$SRCDIR/miner" -lm
+done

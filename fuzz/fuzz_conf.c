@@ -48,6 +48,37 @@ fuzz_check_errors(const struct conf_errors *errs)
 
 #define IN(v, lo, hi)	((v) >= (lo) && (v) <= (hi))
 
+/* The MINERS keywords, and the checks between them. */
+static void
+fuzz_check_miners(const struct lethd_conf *c)
+{
+	if (!IN(c->miner_max, 1, MINER_SLOTS_MAX) ||
+	    !IN(c->miner_backoff_min_ms, CONF_BACKOFF_MIN, CONF_BACKOFF_MAX) ||
+	    !IN(c->miner_backoff_max_ms, c->miner_backoff_min_ms,
+	    CONF_BACKOFF_MAX) ||
+	    !IN(c->miner_crashes_max, 1, CONF_CRASHES_MAX) ||
+	    !IN(c->miner_crash_window, 1, CONF_CRASH_WINDOW_MAX) ||
+	    !IN(c->miner_stop_grace, 1, CONF_STOP_GRACE_MAX) ||
+	    !IN(c->miner_nofile, CONF_MINER_NOFILE_MIN,
+	    CONF_MINER_NOFILE_MAX) ||
+	    !IN(c->miner_pids, 1, CONF_MINER_PIDS_MAX) ||
+	    !IN(c->miner_nproc, 1, CONF_MINER_NPROC_MAX) ||
+	    c->miner_hugepages > CONF_HUGEPAGES_MAX ||
+	    c->miner_msr > 1 ||
+	    !IN(c->miner_poll, 1, CONF_MINER_POLL_MAX) ||
+	    !IN(c->watchdog_zero, CONF_WATCHDOG_ZERO_MIN,
+	    CONF_WATCHDOG_MAX) ||
+	    !IN(c->watchdog_api, 1, CONF_WATCHDOG_MAX) ||
+	    c->watchdog_zero < c->miner_poll ||
+	    c->watchdog_api < c->miner_poll ||
+	    !IN(c->ring_lines, CONF_RING_LINES_MIN, CONF_RING_LINES_MAX) ||
+	    !IN(c->ring_bytes, CONF_RING_BYTES_MIN, CONF_RING_BYTES_MAX) ||
+	    !IN(c->history_samples, CONF_HISTORY_MIN, CONF_HISTORY_MAX) ||
+	    !IN(c->history_minutes, CONF_HISTORY_MIN, CONF_HISTORY_MAX) ||
+	    !IN(c->history_max_mb, 1, CONF_HISTORY_MB_MAX))
+		abort();
+}
+
 /* What conf_parse_buffer accepts is within lethd.conf(5)'s ranges. */
 static void
 fuzz_check_ranges(const struct lethd_conf *c)
@@ -70,6 +101,7 @@ fuzz_check_ranges(const struct lethd_conf *c)
 	    !IN(c->msg_ts_window, 1, CONF_TS_WINDOW_MAX) ||
 	    !IN(c->replay_cache_max, CONF_REPLAY_MIN, CONF_REPLAY_MAX))
 		abort();
+	fuzz_check_miners(c);
 }
 
 static char *

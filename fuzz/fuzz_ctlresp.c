@@ -4,7 +4,8 @@
  * first picks the HTTP status it came with (a digit '0'..'7' keeps the
  * seed files readable).  Every answer that parses goes through every
  * typed extractor (node info, status, peer, peer list, pairing token,
- * ping, import) and every formatter, and what they print is checked:
+ * ping, import; profile, profile list, miner, miner list, logs) and
+ * every formatter, and what they print is checked:
  * printable ASCII and newlines only, whatever the daemon sent.
  */
 
@@ -18,6 +19,7 @@
 #include <jansson.h>
 
 #include "../ctl/lethctl.h"
+#include "../ctl/lethctl_miner.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -47,6 +49,11 @@ fuzz_output(const struct resp *r)
 {
 	static struct status_info	 st;
 	static struct peer_info		 pi;
+	static struct profile_info	 pr;
+	static struct miner_info	 mi;
+	char				 rate[64];
+	int				 more;
+	long long			 total, poll;
 	struct node_info		 ni;
 	struct pair_info		 pa;
 	struct ping_info		 pg;
@@ -91,6 +98,28 @@ fuzz_output(const struct resp *r)
 		fuzz_check_printable(err, strlen(err));
 	if (resp_import(r->root, &n, err, sizeof(err)) == 0)
 		fprintf(fp, "imported %lld\n", n);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_profile(r->root, &pr, err, sizeof(err)) == 0) {
+		output_profile(fp, &pr);
+		output_rate(rate, sizeof(rate), pr.floor);
+		fprintf(fp, "%s\n", rate);
+	} else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_profile_list(r->root, &arr, err, sizeof(err)) == 0)
+		output_profile_list(fp, arr);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_miner(r->root, &mi, err, sizeof(err)) == 0)
+		output_miner(fp, &mi);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_miner_list(r->root, &arr, &poll, err, sizeof(err)) == 0)
+		output_miner_list(fp, arr, poll);
+	else
+		fuzz_check_printable(err, strlen(err));
+	if (resp_logs(r->root, &arr, &more, &total, err, sizeof(err)) == 0)
+		output_logs(fp, arr, 0);
 	else
 		fuzz_check_printable(err, strlen(err));
 	if (fclose(fp) != 0)

@@ -79,5 +79,62 @@ const struct driver	*driver_find(const char *name);
 /* Validate the driver-specific fields of a profile (err names them). */
 int			 driver_check_profile(const struct profile *, char *,
 			    size_t);
+/* The binary to run: the profile's, or the driver's usual name
+ * ("xmrig", "TT-Miner") when the profile leaves it empty. */
+const char		*driver_binary(const struct profile *);
+/*
+ * A binary path under the miners directory, as the parent checks it
+ * too: relative, [A-Za-z0-9._+-] components split by single "/", no
+ * "." or ".." component, at most MINER_BINARY_MAX bytes.  0, or -1
+ * with why.
+ */
+int			 driver_binary_valid(const char *, char *why, size_t);
+
+/*
+ * For the drivers (driver.c).  Limits of what a miner may send.
+ */
+#define DRIVER_JSON_DEPTH_MAX	16	/* XMRig's summary nests 3 deep */
+#define DRIVER_RATE_MAX		1e18	/* H/s; above is nonsense */
+
+/* Rates unknown (-1), counters zero, strings empty. */
+void	 driver_stats_init(struct miner_stats *);
+/* Parse a miner's JSON answer: bounded by MINER_POLL_BODY_MAX and
+ * DRIVER_JSON_DEPTH_MAX, duplicate keys refused.  NULL with err. */
+struct json_t;
+struct json_t	*driver_json_parse(const char *, size_t, char *err, size_t);
+/* A rate from a number of nbytes and a unit ("H/s", "kH/s", "MH/s",
+ * "GH/s", "TH/s", any case, "/s" optional): H/s, or -1 for nonsense
+ * (not a plain decimal, negative, NaN, infinite, over DRIVER_RATE_MAX,
+ * an unknown unit). */
+double	 driver_rate(const char *num, size_t nlen, const char *unit,
+	    size_t ulen);
+/* A rate from a finite, non-negative number: itself, else -1. */
+double	 driver_rate_check(double);
+/* Append one argument: 0, or -1 when too long or too many. */
+int	 driver_arg_add(char argv[][MINER_ARG_LEN], uint32_t *argc,
+	    const char *fmt, ...) __attribute__((__format__(printf, 3, 4)));
+/* Append "field: message" to err, "; " between entries. */
+void	 driver_err_add(char *err, size_t errlen, const char *field,
+	    const char *fmt, ...) __attribute__((__format__(printf, 4, 5)));
+/* A pool: stratum+tcp://host:port, stratum+ssl://host:port or
+ * host:port (host a name, an IPv4 address or [IPv6]).  0, or -1 with
+ * why. */
+int	 driver_pool_valid(const char *, char *why, size_t);
+/* UTF-8 without control bytes (and not empty when required): 0 or
+ * -1. */
+int	 driver_text_valid(const char *, int required);
+/* Copy a line of a miner, cut at MINER_LINE_MAX, into buf (of at
+ * least MINER_LINE_MAX + 1 bytes), without a trailing CR or LF. */
+size_t	 driver_line_copy(char *buf, const char *line);
+
+extern const struct driver	driver_xmrig;
+extern const struct driver	driver_ttminer;
+extern const struct driver	driver_generic;
+
+/* Per-driver profile checks (xmrig.c, ttminer.c, generic.c): append
+ * to err, return the number of bad fields. */
+int	 xmrig_check(const struct profile *, char *err, size_t);
+int	 ttminer_check(const struct profile *, char *err, size_t);
+int	 generic_check(const struct profile *, char *err, size_t);
 
 #endif /* DRIVER_H */

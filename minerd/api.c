@@ -7,6 +7,8 @@
  *	POST /api/v1/node/init	{"name"?, "role"?}: keyd makes the key
  *	GET  /api/v1/status	processes, listening ports, the socket
  *	/api/v1/peers*, /api/v1/node/pair: api_peer.c
+ *	/api/v1/history/{miner}: api_history.c
+ *	/api/v1/profiles*, /api/v1/miners*: api_miner.c
  *
  * A request that needs another process is parked in a small table
  * (API_PENDING_MAX) under a request id that the answer carries back,
@@ -150,6 +152,14 @@ api_dispatch(struct evhttp_request *req)
 	m = evhttp_request_get_command(req);
 	if (api_peer_route(path)) {
 		api_peer_dispatch(req, path);
+		return;
+	}
+	if (api_history_route(path)) {
+		api_history_dispatch(req, path);
+		return;
+	}
+	if (api_miner_route(path)) {
+		api_miner_dispatch(req, path);
 		return;
 	}
 	for (i = 0; i < API_NROUTES; i++) {

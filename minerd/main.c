@@ -27,6 +27,8 @@
 #include "privsep.h"
 #include "sandbox.h"
 #include "minerd.h"
+#include "profile.h"
+#include "miner.h"
 
 static struct minerd_env	 minerd_env;
 
@@ -98,16 +100,24 @@ main(int argc, char *argv[])
 	if (peer_load(env->statedir, perr, sizeof(perr)) == -1)
 		log_warnx("%s: not overwriting it until it is fixed or "
 		    "removed", perr);
+	if (profile_load(env->statedir, perr, sizeof(perr)) == -1)
+		log_warnx("%s: not overwriting it until it is fixed or "
+		    "removed", perr);
+	if (history_open(env->statedir, perr, sizeof(perr)) == -1)
+		log_warnx("history: %s", perr);
 	if (sandbox_init(PROC_MINERD) == -1)
 		fatal("sandbox");
 
 	control_init();
 	net_init();
+	miner_init();
 	env->iev_keyd.open = env->iev_netd.open = 0;
 	imsgev_add(&env->iev_parent);
 	if (imsgev_compose(&env->iev_parent, IMSG_READY, 0, 0, -1, NULL,
 	    0) == -1)
 		fatal("compose");
+	/* after the parent's records of running miners */
+	miner_autostart();
 	log_debug("started");
 	event_base_dispatch(ev_base);
 	return (0);
@@ -181,6 +191,9 @@ minerd_dispatch_parent(int fd, short event, void *arg)
 	struct child_init	 ci;
 	struct proc_status	 ps;
 	struct status_end	 se;
+	struct miner_record	 mrec;
+	struct miner_exit	 mexit;
+	struct miner_refusal	 mref;
 	const char		*why;
 	uint32_t		 proc;
 	int			 r, pfd;
@@ -232,6 +245,14 @@ minerd_dispatch_parent(int fd, short event, void *arg)
 			env->conf.replay_cache_max = ci.replay_cache_max;
 			memcpy(env->conf.advertise, ci.advertise,
 			    sizeof(env->conf.advertise));
+			/* the watchdog reads these each time; the poll
+			 * period and ring bounds apply to the next run */
+			env->conf.miner_poll = ci.miner_poll;
+			env->conf.watchdog_zero = ci.watchdog_zero;
+			env->conf.watchdog_api = ci.watchdog_api;
+			env->conf.ring_lines = ci.ring_lines;
+			env->conf.ring_bytes = ci.ring_bytes;
+			env->conf.miner_stop_grace = ci.miner_stop_grace;
 			control_reconf();
 			break;
 		case IMSG_STATUS:
@@ -249,6 +270,22 @@ minerd_dispatch_parent(int fd, short event, void *arg)
 			if ((why = api_status_end_check(&se)) != NULL)
 				fatalx("bad IMSG_STATUS_END: %s", why);
 			api_status_end(&se);
+			break;
+		case IMSG_MINER_RECORD:
+			if (imsg_get_data(&imsg, &mrec, sizeof(mrec)) == -1)
+				fatalx("bad IMSG_MINER_RECORD size");
+			if (miner_record(&mrec, imsg_get_fd(&imsg)) == -1)
+				fatalx("bad IMSG_MINER_RECORD");
+			break;
+		case IMSG_MINER_EXITED:
+			if (imsg_get_data(&imsg, &mexit, sizeof(mexit)) == -1 ||
+			    miner_exited(&mexit) == -1)
+				fatalx("bad IMSG_MINER_EXITED");
+			break;
+		case IMSG_MINER_REFUSED:
+			if (imsg_get_data(&imsg, &mref, sizeof(mref)) == -1 ||
+			    miner_refused(&mref) == -1)
+				fatalx("bad IMSG_MINER_REFUSED");
 			break;
 		default:
 			fatalx("unexpected imsg %u from the parent",

@@ -128,6 +128,14 @@ unsigned int	 api_npending(void);
 int		 api_peer_route(const char *);
 void		 api_peer_dispatch(struct evhttp_request *, const char *);
 
+/* api_history.c: /api/v1/history/{miner} */
+int		 api_history_route(const char *);
+void		 api_history_dispatch(struct evhttp_request *, const char *);
+
+/* api_miner.c: /api/v1/profiles* and /api/v1/miners* */
+int		 api_miner_route(const char *);
+void		 api_miner_dispatch(struct evhttp_request *, const char *);
+
 /* net.c: the peer transport, minerd's side */
 struct imsg;
 struct key_sign_rep;

@@ -206,6 +206,10 @@ peer_pk_parse(const char *b64, size_t len, uint8_t pk[32], char *err,
 		return (peer_err(err, errlen, "key is %zu characters: want "
 		    "the base64 of a 32-byte Ed25519 key (%d characters)",
 		    len, NODE_PK_B64_LEN));
+	/* libsodium 1.0.18 takes bytes 0x80-0xff for '/': check first */
+	if (strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/=") != len)
+		return (peer_err(err, errlen, "bad base64"));
 	if (sodium_base642bin(buf, sizeof(buf), b64, len, NULL, &n, &end,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != b64 + len) {
 		if (sodium_base642bin(buf, sizeof(buf), b64, len, NULL, &n,

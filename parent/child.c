@@ -132,6 +132,15 @@ child_init_msg(struct child *c, struct child_init *ci)
 	ci->msg_ts_window = conf->msg_ts_window;
 	ci->replay_cache_max = conf->replay_cache_max;
 	(void)strlcpy(ci->advertise, conf->advertise, sizeof(ci->advertise));
+	ci->miner_poll = conf->miner_poll;
+	ci->watchdog_zero = conf->watchdog_zero;
+	ci->watchdog_api = conf->watchdog_api;
+	ci->ring_lines = conf->ring_lines;
+	ci->ring_bytes = conf->ring_bytes;
+	ci->history_samples = conf->history_samples;
+	ci->history_minutes = conf->history_minutes;
+	ci->history_max_mb = conf->history_max_mb;
+	ci->miner_stop_grace = conf->miner_stop_grace;
 }
 
 /*
@@ -261,6 +270,8 @@ child_start(struct child *c)
 	    sizeof(ci)) == -1)
 		fatal("compose init");
 	child_wire(c);
+	if (c->proc == PROC_MINERD)
+		miner_minerd_up();	/* records, with output pipe dups */
 	log_debug("started %s (pid %d)", c->name, (int)c->pid);
 	return;
  retry:
@@ -351,6 +362,8 @@ child_reaped(pid_t pid, int status)
 		    (int)pid, WEXITSTATUS(status));
 	c->pid = 0;
 	imsgev_close(&c->iev);
+	if (c->proc == PROC_MINERD)
+		miner_minerd_down();	/* the parent drains the pipes */
 	if (env->shutting_down)
 		return;
 
@@ -378,6 +391,8 @@ child_stop_all(void)
 	pid_t		 r;
 	int		 status;
 
+	/* the miners first, cleanly: minerd's end of their pipes goes next */
+	miner_stop_all();
 	for (i = 0; i < sizeof(stop_order) / sizeof(stop_order[0]); i++) {
 		c = child_get(stop_order[i]);
 		evtimer_del(c->restart_ev);

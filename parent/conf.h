@@ -59,6 +59,32 @@
 #define CONF_REPLAY_MAX		1000000	/* ids per peer: memory bound */
 #define CONF_SOCKET_MODE	0660	/* default mode of the socket */
 
+/*
+ * Miners (lethd.conf(5), MINERS).  Defaults are in lethd.h but for the
+ * cap on miners, which only the parent reads.
+ */
+#define CONF_MINER_MAX_DEFAULT	8	/* miners at once: a rig's GPUs */
+#define CONF_BACKOFF_MIN	100	/* ms: a faster crash loop burns CPU */
+#define CONF_BACKOFF_MAX	3600000	/* ms: an hour between restarts */
+#define CONF_CRASHES_MAX	1000	/* crashes before failed */
+#define CONF_CRASH_WINDOW_MAX	86400	/* s: a day */
+#define CONF_STOP_GRACE_MAX	300	/* s: SIGKILL after five minutes */
+#define CONF_MINER_NOFILE_MIN	64	/* files: stdio, sockets, a pool */
+#define CONF_MINER_NOFILE_MAX	1048576	/* Linux's default nr_open */
+#define CONF_MINER_PIDS_MAX	4194304	/* Linux's PID_MAX_LIMIT */
+#define CONF_MINER_NPROC_MAX	4194304	/* the same, for the user */
+#define CONF_HUGEPAGES_MAX	1048576	/* 2 MiB pages: 2 TiB */
+#define CONF_MINER_POLL_MAX	3600	/* s between stats polls */
+#define CONF_WATCHDOG_ZERO_MIN	30	/* s: RandomX needs time to start */
+#define CONF_WATCHDOG_MAX	86400	/* s: a day */
+#define CONF_RING_LINES_MIN	10	/* lines: a screen of context */
+#define CONF_RING_LINES_MAX	100000	/* lines a miner */
+#define CONF_RING_BYTES_MIN	4096	/* bytes: two whole escaped lines */
+#define CONF_RING_BYTES_MAX	(64 * 1024 * 1024)	/* bytes a miner */
+#define CONF_HISTORY_MIN	3600	/* s: an hour of history */
+#define CONF_HISTORY_MAX	(366 * 24 * 3600)	/* s: a year */
+#define CONF_HISTORY_MB_MAX	65536	/* MiB: 64 GiB of SQLite */
+
 struct conf_listen {
 	struct sockaddr_storage	ss;	/* numeric address and port */
 	socklen_t		sslen;
@@ -102,6 +128,27 @@ struct lethd_conf {
 	unsigned int		 msg_ts_window;		/* seconds */
 	unsigned int		 replay_cache_max;	/* ids per peer */
 	unsigned int		 log_rate;		/* lines/s/child */
+	/* miners: the parent's supervision */
+	unsigned int		 miner_backoff_min_ms;	/* first restart */
+	unsigned int		 miner_backoff_max_ms;	/* the cap */
+	unsigned int		 miner_crashes_max;	/* crashes ... */
+	unsigned int		 miner_crash_window;	/* ... in s: failed */
+	unsigned int		 miner_stop_grace;	/* s to SIGKILL */
+	unsigned int		 miner_nofile;		/* RLIMIT_NOFILE */
+	unsigned int		 miner_pids;		/* cgroup pids.max */
+	unsigned int		 miner_nproc;		/* RLIMIT_NPROC, user */
+	unsigned int		 miner_max;		/* miners at once */
+	unsigned int		 miner_hugepages;	/* 0: leave alone */
+	unsigned int		 miner_msr;		/* 1: check msr */
+	/* miners: minerd's polling, watchdog, output and history */
+	unsigned int		 miner_poll;		/* s between polls */
+	unsigned int		 watchdog_zero;		/* s of no hashrate */
+	unsigned int		 watchdog_api;		/* s of a dead API */
+	unsigned int		 ring_lines;		/* lines a miner */
+	unsigned int		 ring_bytes;		/* bytes a miner */
+	unsigned int		 history_samples;	/* s of 10 s samples */
+	unsigned int		 history_minutes;	/* s of averages */
+	unsigned int		 history_max_mb;	/* database cap */
 	unsigned int		 opts;
 };
 

@@ -100,6 +100,25 @@ conf_defaults(struct lethd_conf *conf)
 	conf->msg_ts_window = MSG_TS_WINDOW_DEFAULT;
 	conf->replay_cache_max = REPLAY_CACHE_DEFAULT;
 	conf->log_rate = LOG_RATE_DEFAULT;
+	conf->miner_backoff_min_ms = MINER_BACKOFF_MIN_MS;
+	conf->miner_backoff_max_ms = MINER_BACKOFF_MAX_MS;
+	conf->miner_crashes_max = MINER_CRASHES_MAX;
+	conf->miner_crash_window = MINER_CRASH_WINDOW;
+	conf->miner_stop_grace = MINER_STOP_GRACE;
+	conf->miner_nofile = MINER_NOFILE_DEFAULT;
+	conf->miner_pids = MINER_PIDS_DEFAULT;
+	conf->miner_nproc = MINER_NPROC_DEFAULT;
+	conf->miner_max = CONF_MINER_MAX_DEFAULT;
+	conf->miner_hugepages = 0;
+	conf->miner_msr = 0;
+	conf->miner_poll = MINER_POLL_DEFAULT;
+	conf->watchdog_zero = WATCHDOG_ZERO_DEFAULT;
+	conf->watchdog_api = WATCHDOG_API_DEFAULT;
+	conf->ring_lines = RING_LINES_DEFAULT;
+	conf->ring_bytes = RING_BYTES_DEFAULT;
+	conf->history_samples = HISTORY_SAMPLES_DEFAULT;
+	conf->history_minutes = HISTORY_MINUTES_DEFAULT;
+	conf->history_max_mb = HISTORY_MAX_MB_DEFAULT;
 }
 
 /*
@@ -167,6 +186,31 @@ conf_print_transport(FILE *fp, const struct lethd_conf *conf)
 	fprintf(fp, "replay cache %u\n", conf->replay_cache_max);
 }
 
+/* The MINERS keywords, in lethd.conf(5)'s order. */
+static void
+conf_print_miners(FILE *fp, const struct lethd_conf *conf)
+{
+	fprintf(fp, "max miners %u\n", conf->miner_max);
+	fprintf(fp, "miner backoff %u %u\n", conf->miner_backoff_min_ms,
+	    conf->miner_backoff_max_ms);
+	fprintf(fp, "miner failed after %u crashes in %u seconds\n",
+	    conf->miner_crashes_max, conf->miner_crash_window);
+	fprintf(fp, "miner stop grace %u\n", conf->miner_stop_grace);
+	fprintf(fp, "miner limit files %u\n", conf->miner_nofile);
+	fprintf(fp, "miner limit processes %u\n", conf->miner_pids);
+	fprintf(fp, "miner limit user processes %u\n", conf->miner_nproc);
+	fprintf(fp, "miner hugepages %u\n", conf->miner_hugepages);
+	fprintf(fp, "miner msr %s\n", conf->miner_msr ? "yes" : "no");
+	fprintf(fp, "miner poll interval %u\n", conf->miner_poll);
+	fprintf(fp, "watchdog zero hashrate %u\n", conf->watchdog_zero);
+	fprintf(fp, "watchdog api timeout %u\n", conf->watchdog_api);
+	fprintf(fp, "miner log lines %u\n", conf->ring_lines);
+	fprintf(fp, "miner log bytes %u\n", conf->ring_bytes);
+	fprintf(fp, "history samples %u\n", conf->history_samples);
+	fprintf(fp, "history averages %u\n", conf->history_minutes);
+	fprintf(fp, "history size %u\n", conf->history_max_mb);
+}
+
 void
 conf_print(FILE *fp, const struct lethd_conf *conf)
 {
@@ -212,6 +256,7 @@ conf_print(FILE *fp, const struct lethd_conf *conf)
 	}
 	fprintf(fp, "max connections %u\n", conf->net_max_conn);
 	conf_print_transport(fp, conf);
+	conf_print_miners(fp, conf);
 	fprintf(fp, "log rate %u\n", conf->log_rate);
 }
 

@@ -7,6 +7,10 @@
  *   DIRECTORY/keyd/key/	keyd's user, 0700: the node key
  *   DIRECTORY/empty/	root 0755, empty: netd's chroot
  *   DIRECTORY/state/	minerd's user, 0700: node.json and later state
+ *   DIRECTORY/miners/	root 0755: miner binaries (root's, checked per run)
+ *   DIRECTORY/work/	root 0755: one directory per miner slot,
+ *   DIRECTORY/work/N/	the miner user's, 0700: its cwd and config file
+ *   DIRECTORY/slots	root 0600: the parent's miner records
  *   DIRECTORY/lethd.pid	flock'd while an instance runs
  *
  * Every ancestor of DIRECTORY and of the control socket must be a real
@@ -37,6 +41,7 @@
 static int	dirs_check_tree(const char *);
 static int	dirs_make(const char *, mode_t, uid_t, gid_t, int);
 static int	dirs_only(const char *, const char *);
+static int	dirs_miners(const char *);
 
 /* path and each of its ancestors: a directory, root's, not g/o-writable */
 static int
@@ -153,6 +158,32 @@ dirs_only(const char *path, const char *only)
 	return (ok);
 }
 
+/* The miners' binaries and their work directories, one per slot. */
+static int
+dirs_miners(const char *base)
+{
+	char		 miners[PATH_MAX], work[PATH_MAX], slot[PATH_MAX];
+	unsigned int	 i;
+
+	if ((size_t)snprintf(miners, sizeof(miners), "%s/%s", base,
+	    LETHD_MINERS_DIR) >= sizeof(miners) ||
+	    (size_t)snprintf(work, sizeof(work), "%s/%s", base,
+	    LETHD_WORK_DIR) >= sizeof(work)) {
+		log_warnx("%s: path too long", base);
+		return (-1);
+	}
+	if (dirs_make(miners, 0755, 0, 0, 0) == -1 ||
+	    dirs_make(work, 0755, 0, 0, 0) == -1)
+		return (-1);
+	for (i = 0; i < MINER_SLOTS_MAX; i++) {
+		if ((size_t)snprintf(slot, sizeof(slot), "%s/%u", work, i) >=
+		    sizeof(slot) || dirs_make(slot, 0700, env->uid[USER_MINER],
+		    env->gid[USER_MINER], 1) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
 int
 dirs_setup(void)
 {
@@ -183,6 +214,8 @@ dirs_setup(void)
 		return (-1);
 	if (dirs_make(state, 0700, env->uid[USER_MINERD],
 	    env->gid[USER_MINERD], 1) == -1)
+		return (-1);
+	if (dirs_miners(conf->directory) == -1)
 		return (-1);
 
 	/* the socket's directory: made root 0755 when missing */

@@ -130,6 +130,7 @@ main(int argc, char *argv[])
 		exit(1);
 	if (dirs_setup() == -1)
 		exit(1);
+	tune_miners();
 	if (listen_control() == -1 || listen_net() == -1)
 		exit(1);
 	if (!env->debug)
@@ -155,6 +156,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	child_table_init(children, sizeof(children) / sizeof(children[0]));
+	miner_init();
 	child_start_all();
 	log_info("started: socket %s, directory %s", env->conf.socket,
 	    env->conf.directory);
@@ -319,8 +321,10 @@ parent_sig(int sig, short event, void *arg)
 		parent_reload();
 		break;
 	case SIGCHLD:
+		/* children, miners, and (as a subreaper) orphans: reaped */
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			child_reaped(pid, status);
+			if (miner_reaped(pid, status) == 0)
+				child_reaped(pid, status);
 		break;
 	}
 }
@@ -349,6 +353,13 @@ parent_reload(void)
 	if (CONF_CHANGED(listen) || CONF_CHANGED(nlisten) ||
 	    CONF_CHANGED(net_max_conn))
 		log_warnx("reload: listeners changed: restart lethd to apply");
+	if (CONF_CHANGED(miner_nofile) || CONF_CHANGED(miner_pids) ||
+	    CONF_CHANGED(miner_nproc) || CONF_CHANGED(miner_max))
+		log_warnx("reload: miner limits changed: restart lethd to "
+		    "apply");
+	if (CONF_CHANGED(miner_hugepages) || CONF_CHANGED(miner_msr))
+		log_warnx("reload: miner hugepages or msr changed: restart "
+		    "lethd to apply");
 	/* what applies now */
 	old->log_rate = new.log_rate;
 	old->ctl_max_conn = new.ctl_max_conn;
@@ -368,9 +379,24 @@ parent_reload(void)
 	old->keyd_sign_rate = new.keyd_sign_rate;
 	old->msg_ts_window = new.msg_ts_window;
 	old->replay_cache_max = new.replay_cache_max;
+	/* miners: the next restart or stop uses them; minerd's at once */
+	old->miner_backoff_min_ms = new.miner_backoff_min_ms;
+	old->miner_backoff_max_ms = new.miner_backoff_max_ms;
+	old->miner_crashes_max = new.miner_crashes_max;
+	old->miner_crash_window = new.miner_crash_window;
+	old->miner_stop_grace = new.miner_stop_grace;
+	old->miner_poll = new.miner_poll;
+	old->watchdog_zero = new.watchdog_zero;
+	old->watchdog_api = new.watchdog_api;
+	old->ring_lines = new.ring_lines;
+	old->ring_bytes = new.ring_bytes;
+	old->history_samples = new.history_samples;
+	old->history_minutes = new.history_minutes;
+	old->history_max_mb = new.history_max_mb;
 	child_reconf();
-	log_info("reloaded: log rate, control limits, name and peer "
-	    "transport applied");
+	log_info("reloaded: log rate, control limits, name, peer "
+	    "transport, miner backoff, polling, watchdog, logs and history "
+	    "applied");
 }
 
 /*
@@ -435,6 +461,18 @@ parent_dispatch(struct child *c, int fd, short event, int may_status)
 				    "restarting it", c->name, peer->name);
 				(void)kill(peer->pid, SIGKILL);
 			}
+			break;
+		case IMSG_MINER_SPAWN:
+			if (c->proc != PROC_MINERD ||
+			    miner_spawn_imsg(imsg.data, imsg.datalen) == -1)
+				goto bad;
+			break;
+		case IMSG_MINER_STOP:
+		case IMSG_MINER_RESTART:
+			if (c->proc != PROC_MINERD ||
+			    miner_slot_imsg(imsg_get_type(&imsg), imsg.data,
+			    imsg.datalen) == -1)
+				goto bad;
 			break;
 		case IMSG_STATUS_REQ:
 			if (!may_status ||

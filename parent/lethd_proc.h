@@ -74,6 +74,29 @@ int		 dirs_setup(void);
 int		 lethd_pidfile_lock(int);
 void		 lethd_pidfile_write(void);
 
+/* tune.c */
+void		 tune_miners(void);
+
+/* miner.c: the miners, by slot (minerd asks, the parent checks) */
+void		 miner_init(void);
+int		 miner_spawn_imsg(const void *, size_t);
+int		 miner_slot_imsg(uint32_t, const void *, size_t);
+int		 miner_reaped(pid_t, int);
+void		 miner_minerd_up(void);
+void		 miner_minerd_down(void);
+void		 miner_stop_all(void);
+
+/* cgroup.c: a cgroup v2 per miner slot, where one is writable */
+int		 cgroup_init(void);
+int		 cgroup_enabled(void);
+int		 cgroup_slot_prepare(uint32_t);
+int		 cgroup_slot_enter(uint32_t);
+int		 cgroup_slot_kill(uint32_t, int);
+int		 cgroup_slot_populated(uint32_t);
+void		 cgroup_slot_remove(uint32_t);
+int		 cgroup_clear_all(void);
+void		 cgroup_fini(void);
+
 /* listen.c */
 int		 listen_control(void);
 int		 listen_net(void);

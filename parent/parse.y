@@ -35,33 +35,50 @@
 #include "conf.h"
 
 /* Statements that may appear once; SEEN_LISTEN: the default is replaced. */
-#define SEEN_DIRECTORY		0x0001
-#define SEEN_SOCKET		0x0002
-#define SEEN_USER_MINERD	0x0004
-#define SEEN_USER_KEYD		0x0008
-#define SEEN_USER_NETD		0x0010
-#define SEEN_USER_MINER		0x0020
-#define SEEN_CTL_GROUP		0x0040
-#define SEEN_CTL_MAX_CONN	0x0080
-#define SEEN_CTL_TIMEOUT	0x0100
-#define SEEN_NAME		0x0200
-#define SEEN_LISTEN		0x0400
-#define SEEN_NET_MAX_CONN	0x0800
-#define SEEN_LOG_RATE		0x1000
-#define SEEN_ADVERTISE		0x2000
-#define SEEN_MAX_HANDSHAKES	0x4000
-#define SEEN_HS_PER_ADDR	0x8000
-#define SEEN_HS_PER_SUBNET	0x10000
-#define SEEN_HS_TIMEOUT		0x20000
-#define SEEN_MAX_MESSAGE	0x40000
-#define SEEN_MSG_RATE		0x80000
-#define SEEN_PING_INTERVAL	0x100000
-#define SEEN_PONG_TIMEOUT	0x200000
-#define SEEN_MAX_HEADER		0x400000
-#define SEEN_SESSION_LIFETIME	0x800000
-#define SEEN_KEYD_SIGN_RATE	0x1000000
-#define SEEN_TS_WINDOW		0x2000000
-#define SEEN_REPLAY_CACHE	0x4000000
+#define SEEN_DIRECTORY		(1ULL << 0)
+#define SEEN_SOCKET		(1ULL << 1)
+#define SEEN_USER_MINERD	(1ULL << 2)
+#define SEEN_USER_KEYD		(1ULL << 3)
+#define SEEN_USER_NETD		(1ULL << 4)
+#define SEEN_USER_MINER		(1ULL << 5)
+#define SEEN_CTL_GROUP		(1ULL << 6)
+#define SEEN_CTL_MAX_CONN	(1ULL << 7)
+#define SEEN_CTL_TIMEOUT	(1ULL << 8)
+#define SEEN_NAME		(1ULL << 9)
+#define SEEN_LISTEN		(1ULL << 10)
+#define SEEN_NET_MAX_CONN	(1ULL << 11)
+#define SEEN_LOG_RATE		(1ULL << 12)
+#define SEEN_ADVERTISE		(1ULL << 13)
+#define SEEN_MAX_HANDSHAKES	(1ULL << 14)
+#define SEEN_HS_PER_ADDR	(1ULL << 15)
+#define SEEN_HS_PER_SUBNET	(1ULL << 16)
+#define SEEN_HS_TIMEOUT		(1ULL << 17)
+#define SEEN_MAX_MESSAGE	(1ULL << 18)
+#define SEEN_MSG_RATE		(1ULL << 19)
+#define SEEN_PING_INTERVAL	(1ULL << 20)
+#define SEEN_PONG_TIMEOUT	(1ULL << 21)
+#define SEEN_MAX_HEADER		(1ULL << 22)
+#define SEEN_SESSION_LIFETIME	(1ULL << 23)
+#define SEEN_KEYD_SIGN_RATE	(1ULL << 24)
+#define SEEN_TS_WINDOW		(1ULL << 25)
+#define SEEN_REPLAY_CACHE	(1ULL << 26)
+#define SEEN_MAX_MINERS		(1ULL << 27)
+#define SEEN_MINER_BACKOFF	(1ULL << 28)
+#define SEEN_MINER_FAILED	(1ULL << 29)
+#define SEEN_MINER_GRACE	(1ULL << 30)
+#define SEEN_MINER_NOFILE	(1ULL << 31)
+#define SEEN_MINER_PIDS		(1ULL << 32)
+#define SEEN_MINER_NPROC	(1ULL << 33)
+#define SEEN_HUGEPAGES		(1ULL << 34)
+#define SEEN_MSR		(1ULL << 35)
+#define SEEN_MINER_POLL		(1ULL << 36)
+#define SEEN_WATCHDOG_ZERO	(1ULL << 37)
+#define SEEN_WATCHDOG_API	(1ULL << 38)
+#define SEEN_RING_LINES		(1ULL << 39)
+#define SEEN_RING_BYTES		(1ULL << 40)
+#define SEEN_HISTORY_SAMPLES	(1ULL << 41)
+#define SEEN_HISTORY_AVERAGES	(1ULL << 42)
+#define SEEN_HISTORY_SIZE	(1ULL << 43)
 
 /* Room for one input byte vis(3)-encoded, as \ooo. */
 #define VIS_CHAR_MAX		4
@@ -90,7 +107,10 @@ struct parse {
 	int			 ntok;		/* its tokens so far */
 	const char		*first_word;	/* its bare first word */
 	const char		*first_keyword;	/* or its first keyword */
-	unsigned int		 seen;		/* SEEN_* */
+	uint64_t		 seen;		/* SEEN_* */
+	int			 line_poll;	/* lines of the statements */
+	int			 line_wd_zero;	/* checked against each */
+	int			 line_wd_api;	/* other at the end */
 	struct lexstr		*strings;
 	struct macro		 macros[CONF_MACRO_MAX];
 	unsigned int		 nmacros;
@@ -116,26 +136,36 @@ static int	next_is_equals(struct parse *);
 static void	parse_error(struct parse *, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static void	word_vis(char *, size_t, const char *);
-static int	once(struct parse *, unsigned int, const char *);
+static int	once(struct parse *, uint64_t, const char *);
+static int	in_range(struct parse *, const char *, int64_t, const char *,
+		    int64_t, int64_t);
 static void	macro_set(struct parse *, const char *, const char *);
-static void	set_path(struct parse *, unsigned int, const char *,
+static void	set_path(struct parse *, uint64_t, const char *,
 		    const char *, char *);
 static void	set_socket(struct parse *, const char *, int64_t);
 static int64_t	socket_mode(struct parse *, const char *);
-static void	set_login(struct parse *, unsigned int, const char *,
+static void	set_login(struct parse *, uint64_t, const char *,
 		    const char *, char *);
 static void	set_name(struct parse *, const char *);
-static void	set_number(struct parse *, unsigned int, const char *,
+static void	set_number(struct parse *, uint64_t, const char *,
 		    int64_t, const char *, int64_t, int64_t, unsigned int *);
 static void	set_advertise(struct parse *, const char *);
 static void	add_listen(struct parse *, const char *, int64_t,
 		    const char *);
+static void	set_backoff(struct parse *, int64_t, const char *, int64_t,
+		    const char *);
+static void	set_crashes(struct parse *, int64_t, const char *, int64_t,
+		    const char *);
+static void	check_miner_times(struct parse *);
 %}
 
 %token	ADDRESS ADVERTISE CACHE CONNECTIONS CONTROL DIRECTORY GROUP
 %token	HANDSHAKE HANDSHAKES HEADER INTERVAL KEYD LIFETIME LISTEN LOG MAXIMUM
 %token	MESSAGE MINER MODE NAME NETD ON PER PING PONG PORT RATE REPLAY SESSION
 %token	SIGN SOCKET SUBNET TIMEOUT TIMESTAMP USER WINDOW
+%token	AFTER API AVERAGES BACKOFF BYTES CRASHES FAILED FILES GRACE HASHRATE
+%token	HISTORY HUGEPAGES IN LIMIT LINES MINERS MSR NO POLL PROCESSES SAMPLES
+%token	SECONDS SIZE STOP WATCHDOG YES ZERO
 %token	STRING NUMBER ERROR
 
 %%
@@ -150,6 +180,19 @@ grammar		: /* empty */
 /* Where a string is expected, digits are a string too. */
 word		: STRING
 		| NUMBER
+		;
+
+/* -1: neither yes nor no, reported. */
+yesno		: YES			{ $$.number = 1; }
+		| NO			{ $$.number = 0; }
+		| word {
+			char	w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+
+			word_vis(w, sizeof(w), $1.string);
+			parse_error(parse_state, parse_state->stmt_line,
+			    "\"%s\": yes or no expected", w);
+			$$.number = -1;
+		}
 		;
 
 varset		: STRING '=' word {
@@ -221,6 +264,7 @@ main		: DIRECTORY word {
 			    &parse_state->conf.log_rate);
 		}
 		| transport
+		| miners
 		;
 
 /* Peer transport: netd's limits, keyd's signing rate, minerd's checks. */
@@ -307,6 +351,108 @@ transport	: ADVERTISE word {
 		}
 		;
 
+/* Miners: the parent's supervision, then minerd's polling and history. */
+miners		: MAXIMUM MINERS NUMBER {
+			set_number(parse_state, SEEN_MAX_MINERS,
+			    "max miners", $3.number, $3.string,
+			    1, MINER_SLOTS_MAX, &parse_state->conf.miner_max);
+		}
+		| MINER BACKOFF NUMBER NUMBER {
+			set_backoff(parse_state, $3.number, $3.string,
+			    $4.number, $4.string);
+		}
+		| MINER FAILED AFTER NUMBER CRASHES IN NUMBER SECONDS {
+			set_crashes(parse_state, $4.number, $4.string,
+			    $7.number, $7.string);
+		}
+		| MINER STOP GRACE NUMBER {
+			set_number(parse_state, SEEN_MINER_GRACE,
+			    "miner stop grace", $4.number, $4.string,
+			    1, CONF_STOP_GRACE_MAX,
+			    &parse_state->conf.miner_stop_grace);
+		}
+		| MINER LIMIT FILES NUMBER {
+			set_number(parse_state, SEEN_MINER_NOFILE,
+			    "miner limit files", $4.number, $4.string,
+			    CONF_MINER_NOFILE_MIN, CONF_MINER_NOFILE_MAX,
+			    &parse_state->conf.miner_nofile);
+		}
+		| MINER LIMIT PROCESSES NUMBER {
+			set_number(parse_state, SEEN_MINER_PIDS,
+			    "miner limit processes", $4.number, $4.string,
+			    1, CONF_MINER_PIDS_MAX,
+			    &parse_state->conf.miner_pids);
+		}
+		| MINER LIMIT USER PROCESSES NUMBER {
+			set_number(parse_state, SEEN_MINER_NPROC,
+			    "miner limit user processes", $5.number,
+			    $5.string, 1, CONF_MINER_NPROC_MAX,
+			    &parse_state->conf.miner_nproc);
+		}
+		| MINER HUGEPAGES NUMBER {
+			set_number(parse_state, SEEN_HUGEPAGES,
+			    "miner hugepages", $3.number, $3.string,
+			    0, CONF_HUGEPAGES_MAX,
+			    &parse_state->conf.miner_hugepages);
+		}
+		| MINER MSR yesno {
+			if ($3.number != -1 &&
+			    once(parse_state, SEEN_MSR, "miner msr") == 0)
+				parse_state->conf.miner_msr = $3.number;
+		}
+		| MINER POLL INTERVAL NUMBER {
+			parse_state->line_poll = parse_state->stmt_line;
+			set_number(parse_state, SEEN_MINER_POLL,
+			    "miner poll interval", $4.number, $4.string,
+			    1, CONF_MINER_POLL_MAX,
+			    &parse_state->conf.miner_poll);
+		}
+		| WATCHDOG ZERO HASHRATE NUMBER {
+			parse_state->line_wd_zero = parse_state->stmt_line;
+			set_number(parse_state, SEEN_WATCHDOG_ZERO,
+			    "watchdog zero hashrate", $4.number, $4.string,
+			    CONF_WATCHDOG_ZERO_MIN, CONF_WATCHDOG_MAX,
+			    &parse_state->conf.watchdog_zero);
+		}
+		| WATCHDOG API TIMEOUT NUMBER {
+			parse_state->line_wd_api = parse_state->stmt_line;
+			set_number(parse_state, SEEN_WATCHDOG_API,
+			    "watchdog api timeout", $4.number, $4.string,
+			    1, CONF_WATCHDOG_MAX,
+			    &parse_state->conf.watchdog_api);
+		}
+		| MINER LOG LINES NUMBER {
+			set_number(parse_state, SEEN_RING_LINES,
+			    "miner log lines", $4.number, $4.string,
+			    CONF_RING_LINES_MIN, CONF_RING_LINES_MAX,
+			    &parse_state->conf.ring_lines);
+		}
+		| MINER LOG BYTES NUMBER {
+			set_number(parse_state, SEEN_RING_BYTES,
+			    "miner log bytes", $4.number, $4.string,
+			    CONF_RING_BYTES_MIN, CONF_RING_BYTES_MAX,
+			    &parse_state->conf.ring_bytes);
+		}
+		| HISTORY SAMPLES NUMBER {
+			set_number(parse_state, SEEN_HISTORY_SAMPLES,
+			    "history samples", $3.number, $3.string,
+			    CONF_HISTORY_MIN, CONF_HISTORY_MAX,
+			    &parse_state->conf.history_samples);
+		}
+		| HISTORY AVERAGES NUMBER {
+			set_number(parse_state, SEEN_HISTORY_AVERAGES,
+			    "history averages", $3.number, $3.string,
+			    CONF_HISTORY_MIN, CONF_HISTORY_MAX,
+			    &parse_state->conf.history_minutes);
+		}
+		| HISTORY SIZE NUMBER {
+			set_number(parse_state, SEEN_HISTORY_SIZE,
+			    "history size", $3.number, $3.string,
+			    1, CONF_HISTORY_MB_MAX,
+			    &parse_state->conf.history_max_mb);
+		}
+		;
+
 %%
 
 struct keyword {
@@ -318,40 +464,67 @@ struct keyword {
 static const struct keyword keywords[] = {
 	{ "address",		ADDRESS },
 	{ "advertise",		ADVERTISE },
+	{ "after",		AFTER },
+	{ "api",		API },
+	{ "averages",		AVERAGES },
+	{ "backoff",		BACKOFF },
+	{ "bytes",		BYTES },
 	{ "cache",		CACHE },
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
+	{ "crashes",		CRASHES },
 	{ "directory",		DIRECTORY },
+	{ "failed",		FAILED },
+	{ "files",		FILES },
+	{ "grace",		GRACE },
 	{ "group",		GROUP },
 	{ "handshake",		HANDSHAKE },
 	{ "handshakes",		HANDSHAKES },
+	{ "hashrate",		HASHRATE },
 	{ "header",		HEADER },
+	{ "history",		HISTORY },
+	{ "hugepages",		HUGEPAGES },
+	{ "in",			IN },
 	{ "interval",		INTERVAL },
 	{ "keyd",		KEYD },
 	{ "lifetime",		LIFETIME },
+	{ "limit",		LIMIT },
+	{ "lines",		LINES },
 	{ "listen",		LISTEN },
 	{ "log",		LOG },
 	{ "max",		MAXIMUM },
 	{ "message",		MESSAGE },
 	{ "miner",		MINER },
+	{ "miners",		MINERS },
 	{ "mode",		MODE },
+	{ "msr",		MSR },
 	{ "name",		NAME },
 	{ "netd",		NETD },
+	{ "no",			NO },
 	{ "on",			ON },
 	{ "per",		PER },
 	{ "ping",		PING },
+	{ "poll",		POLL },
 	{ "pong",		PONG },
 	{ "port",		PORT },
+	{ "processes",		PROCESSES },
 	{ "rate",		RATE },
 	{ "replay",		REPLAY },
+	{ "samples",		SAMPLES },
+	{ "seconds",		SECONDS },
 	{ "session",		SESSION },
 	{ "sign",		SIGN },
+	{ "size",		SIZE },
 	{ "socket",		SOCKET },
+	{ "stop",		STOP },
 	{ "subnet",		SUBNET },
 	{ "timeout",		TIMEOUT },
 	{ "timestamp",		TIMESTAMP },
 	{ "user",		USER },
-	{ "window",		WINDOW }
+	{ "watchdog",		WATCHDOG },
+	{ "window",		WINDOW },
+	{ "yes",		YES },
+	{ "zero",		ZERO }
 };
 
 static int
@@ -711,7 +884,7 @@ yylex(void)
  */
 
 static int
-once(struct parse *ps, unsigned int bit, const char *what)
+once(struct parse *ps, uint64_t bit, const char *what)
 {
 	if (ps->seen & bit) {
 		parse_error(ps, ps->stmt_line, "%s already set", what);
@@ -797,7 +970,7 @@ check_path(struct parse *ps, const char *what, const char *path, size_t max)
 }
 
 static void
-set_path(struct parse *ps, unsigned int bit, const char *what,
+set_path(struct parse *ps, uint64_t bit, const char *what,
     const char *path, char *dst)
 {
 	if (once(ps, bit, what) == -1 ||
@@ -864,7 +1037,7 @@ valid_login(const char *s)
 }
 
 static void
-set_login(struct parse *ps, unsigned int bit, const char *what,
+set_login(struct parse *ps, uint64_t bit, const char *what,
     const char *name, char *dst)
 {
 	char	w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
@@ -907,23 +1080,100 @@ set_name(struct parse *ps, const char *name)
 	(void)strlcpy(ps->conf.name, name, sizeof(ps->conf.name));
 }
 
-/* A numeric keyword takes min to max; min is 1 for most. */
-static void
-set_number(struct parse *ps, unsigned int bit, const char *what,
-    int64_t n, const char *digits, int64_t min, int64_t max,
-    unsigned int *dst)
+/* Whether n is within min to max; -1 is reported, quoting the digits. */
+static int
+in_range(struct parse *ps, const char *what, int64_t n, const char *digits,
+    int64_t min, int64_t max)
 {
 	char	w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
 
-	if (once(ps, bit, what) == -1)
+	if (n >= min && n <= max)
+		return (0);
+	word_vis(w, sizeof(w), digits);
+	parse_error(ps, ps->stmt_line, "%s %s out of range (%lld-%lld)",
+	    what, w, (long long)min, (long long)max);
+	return (-1);
+}
+
+/* A numeric keyword takes min to max; min is 1 for most. */
+static void
+set_number(struct parse *ps, uint64_t bit, const char *what,
+    int64_t n, const char *digits, int64_t min, int64_t max,
+    unsigned int *dst)
+{
+	if (once(ps, bit, what) == -1 ||
+	    in_range(ps, what, n, digits, min, max) == -1)
 		return;
-	if (n < min || n > max) {
-		word_vis(w, sizeof(w), digits);
-		parse_error(ps, ps->stmt_line, "%s %s out of range "
-		    "(%lld-%lld)", what, w, (long long)min, (long long)max);
+	*dst = n;
+}
+
+/* "miner backoff MIN MAX", in milliseconds, MIN no more than MAX. */
+static void
+set_backoff(struct parse *ps, int64_t min, const char *mindigits,
+    int64_t max, const char *maxdigits)
+{
+	int	bad = 0;
+
+	if (once(ps, SEEN_MINER_BACKOFF, "miner backoff") == -1)
+		return;
+	if (in_range(ps, "miner backoff minimum", min, mindigits,
+	    CONF_BACKOFF_MIN, CONF_BACKOFF_MAX) == -1)
+		bad = 1;
+	if (in_range(ps, "miner backoff maximum", max, maxdigits,
+	    CONF_BACKOFF_MIN, CONF_BACKOFF_MAX) == -1)
+		bad = 1;
+	if (bad)
+		return;
+	if (max < min) {
+		parse_error(ps, ps->stmt_line, "miner backoff maximum %lld "
+		    "is less than its minimum %lld", (long long)max,
+		    (long long)min);
 		return;
 	}
-	*dst = n;
+	ps->conf.miner_backoff_min_ms = min;
+	ps->conf.miner_backoff_max_ms = max;
+}
+
+/* "miner failed after N crashes in S seconds". */
+static void
+set_crashes(struct parse *ps, int64_t n, const char *ndigits, int64_t secs,
+    const char *sdigits)
+{
+	int	bad = 0;
+
+	if (once(ps, SEEN_MINER_FAILED, "miner failed") == -1)
+		return;
+	if (in_range(ps, "miner crashes", n, ndigits, 1,
+	    CONF_CRASHES_MAX) == -1)
+		bad = 1;
+	if (in_range(ps, "miner crash window", secs, sdigits, 1,
+	    CONF_CRASH_WINDOW_MAX) == -1)
+		bad = 1;
+	if (bad)
+		return;
+	ps->conf.miner_crashes_max = n;
+	ps->conf.miner_crash_window = secs;
+}
+
+/*
+ * A watchdog shorter than the poll interval would restart a healthy
+ * miner between two polls.  Reported at the later of the two lines.
+ */
+static void
+check_miner_times(struct parse *ps)
+{
+	const struct lethd_conf	*c = &ps->conf;
+
+	if (c->watchdog_zero < c->miner_poll)
+		parse_error(ps, ps->line_wd_zero > ps->line_poll ?
+		    ps->line_wd_zero : ps->line_poll, "watchdog zero "
+		    "hashrate %u is shorter than the miner poll interval %u",
+		    c->watchdog_zero, c->miner_poll);
+	if (c->watchdog_api < c->miner_poll)
+		parse_error(ps, ps->line_wd_api > ps->line_poll ?
+		    ps->line_wd_api : ps->line_poll, "watchdog api timeout "
+		    "%u is shorter than the miner poll interval %u",
+		    c->watchdog_api, c->miner_poll);
 }
 
 /* "host" of letters, digits, dots and dashes, or "[IPv6 literal]". */
@@ -1134,6 +1384,8 @@ conf_parse_buffer(const char *file, const char *buf, size_t len,
 
 	if (rv != 0 && errs->n == 0 && errs->dropped == 0)
 		conf_errorf(errs, "%s:%d: syntax error", file, ps->lineno);
+	if (errs->n == 0 && errs->dropped == 0)
+		check_miner_times(ps);
 	if (errs->n == 0 && errs->dropped == 0) {
 		*conf = ps->conf;
 		rv = 0;

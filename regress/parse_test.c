@@ -233,6 +233,25 @@ ATF_TC_BODY(defaults_come_from_lethd_h, tc)
 	ATF_CHECK_EQ(conf.keyd_sign_rate, KEYD_SIGN_RATE_DEFAULT);
 	ATF_CHECK_EQ(conf.msg_ts_window, MSG_TS_WINDOW_DEFAULT);
 	ATF_CHECK_EQ(conf.replay_cache_max, REPLAY_CACHE_DEFAULT);
+	ATF_CHECK_EQ(conf.miner_backoff_min_ms, MINER_BACKOFF_MIN_MS);
+	ATF_CHECK_EQ(conf.miner_backoff_max_ms, MINER_BACKOFF_MAX_MS);
+	ATF_CHECK_EQ(conf.miner_crashes_max, MINER_CRASHES_MAX);
+	ATF_CHECK_EQ(conf.miner_crash_window, MINER_CRASH_WINDOW);
+	ATF_CHECK_EQ(conf.miner_stop_grace, MINER_STOP_GRACE);
+	ATF_CHECK_EQ(conf.miner_nofile, MINER_NOFILE_DEFAULT);
+	ATF_CHECK_EQ(conf.miner_pids, MINER_PIDS_DEFAULT);
+	ATF_CHECK_EQ(conf.miner_nproc, MINER_NPROC_DEFAULT);
+	ATF_CHECK_EQ(conf.miner_max, CONF_MINER_MAX_DEFAULT);
+	ATF_CHECK_EQ(conf.miner_hugepages, 0);
+	ATF_CHECK_EQ(conf.miner_msr, 0);
+	ATF_CHECK_EQ(conf.miner_poll, MINER_POLL_DEFAULT);
+	ATF_CHECK_EQ(conf.watchdog_zero, WATCHDOG_ZERO_DEFAULT);
+	ATF_CHECK_EQ(conf.watchdog_api, WATCHDOG_API_DEFAULT);
+	ATF_CHECK_EQ(conf.ring_lines, RING_LINES_DEFAULT);
+	ATF_CHECK_EQ(conf.ring_bytes, RING_BYTES_DEFAULT);
+	ATF_CHECK_EQ(conf.history_samples, HISTORY_SAMPLES_DEFAULT);
+	ATF_CHECK_EQ(conf.history_minutes, HISTORY_MINUTES_DEFAULT);
+	ATF_CHECK_EQ(conf.history_max_mb, HISTORY_MAX_MB_DEFAULT);
 
 	/* An empty file is every default. */
 	ATF_REQUIRE(conf_parse_buffer("empty", "", 0, &parsed, &errs) == 0);
@@ -281,6 +300,80 @@ ATF_TC_BODY(transport_keywords_set_their_own_fields, tc)
 	ATF_CHECK_EQ(conf.log_rate, LOG_RATE_DEFAULT);
 	ATF_CHECK_EQ(conf.ctl_timeout, CTL_TIMEOUT_DEFAULT);
 	ATF_CHECK_EQ(conf.ctl_max_conn, CTL_MAX_CONN_DEFAULT);
+}
+
+/* Distinct values again, for the MINERS keywords. */
+ATF_TC_WITHOUT_HEAD(miner_keywords_set_their_own_fields);
+ATF_TC_BODY(miner_keywords_set_their_own_fields, tc)
+{
+	struct lethd_conf	conf;
+	struct conf_errors	errs;
+
+	ATF_REQUIRE_EQ_MSG(parse_string(
+	    "max miners 21\n"
+	    "miner backoff 122 123\n"
+	    "miner failed after 124 crashes in 125 seconds\n"
+	    "miner stop grace 126\n"
+	    "miner limit files 127\n"
+	    "miner limit processes 128\n"
+	    "miner limit user processes 129\n"
+	    "miner hugepages 130\n"
+	    "miner msr yes\n"
+	    "miner poll interval 31\n"
+	    "watchdog zero hashrate 132\n"
+	    "watchdog api timeout 133\n"
+	    "miner log lines 134\n"
+	    "miner log bytes 4135\n"
+	    "history samples 3636\n"
+	    "history averages 3637\n"
+	    "history size 138\n", &conf, &errs), 0, "%s", errs.line[0]);
+	ATF_CHECK_EQ(conf.miner_max, 21);
+	ATF_CHECK_EQ(conf.miner_backoff_min_ms, 122);
+	ATF_CHECK_EQ(conf.miner_backoff_max_ms, 123);
+	ATF_CHECK_EQ(conf.miner_crashes_max, 124);
+	ATF_CHECK_EQ(conf.miner_crash_window, 125);
+	ATF_CHECK_EQ(conf.miner_stop_grace, 126);
+	ATF_CHECK_EQ(conf.miner_nofile, 127);
+	ATF_CHECK_EQ(conf.miner_pids, 128);
+	ATF_CHECK_EQ(conf.miner_nproc, 129);
+	ATF_CHECK_EQ(conf.miner_hugepages, 130);
+	ATF_CHECK_EQ(conf.miner_msr, 1);
+	ATF_CHECK_EQ(conf.miner_poll, 31);
+	ATF_CHECK_EQ(conf.watchdog_zero, 132);
+	ATF_CHECK_EQ(conf.watchdog_api, 133);
+	ATF_CHECK_EQ(conf.ring_lines, 134);
+	ATF_CHECK_EQ(conf.ring_bytes, 4135);
+	ATF_CHECK_EQ(conf.history_samples, 3636);
+	ATF_CHECK_EQ(conf.history_minutes, 3637);
+	ATF_CHECK_EQ(conf.history_max_mb, 138);
+	/* Untouched by any of them. */
+	ATF_CHECK_EQ(conf.log_rate, LOG_RATE_DEFAULT);
+	ATF_CHECK_EQ(conf.net_ping_interval, NET_PING_INTERVAL_DEFAULT);
+
+	ATF_REQUIRE(parse_string("miner msr no\n", &conf, &errs) == 0);
+	ATF_CHECK_EQ(conf.miner_msr, 0);
+}
+
+/* The watchdogs are checked against the poll interval, in any order. */
+ATF_TC_WITHOUT_HEAD(watchdogs_may_not_be_shorter_than_the_poll);
+ATF_TC_BODY(watchdogs_may_not_be_shorter_than_the_poll, tc)
+{
+	struct lethd_conf	conf;
+	struct conf_errors	errs;
+
+	ATF_CHECK(parse_string("watchdog api timeout 20\n"
+	    "miner poll interval 20\n", &conf, &errs) == 0);
+	ATF_CHECK_EQ(parse_string("watchdog api timeout 20\n"
+	    "miner poll interval 21\n", &conf, &errs), -1);
+	ATF_REQUIRE_EQ(errs.n, 1);
+	ATF_CHECK_STREQ(errs.line[0], "test.conf:2: watchdog api timeout 20 "
+	    "is shorter than the miner poll interval 21");
+	/* The default poll interval counts too. */
+	ATF_CHECK_EQ(parse_string("\nwatchdog api timeout 9\n", &conf,
+	    &errs), -1);
+	ATF_REQUIRE_EQ(errs.n, 1);
+	ATF_CHECK_STREQ(errs.line[0], "test.conf:2: watchdog api timeout 9 "
+	    "is shorter than the miner poll interval 10");
 }
 
 ATF_TC_WITHOUT_HEAD(advertise_takes_host_port_or_bracketed_ipv6);
@@ -860,6 +953,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, bad_configs_give_exact_errors);
 	ATF_TP_ADD_TC(tp, defaults_come_from_lethd_h);
 	ATF_TP_ADD_TC(tp, transport_keywords_set_their_own_fields);
+	ATF_TP_ADD_TC(tp, miner_keywords_set_their_own_fields);
+	ATF_TP_ADD_TC(tp, watchdogs_may_not_be_shorter_than_the_poll);
 	ATF_TP_ADD_TC(tp, advertise_takes_host_port_or_bracketed_ipv6);
 	ATF_TP_ADD_TC(tp, advertise_fits_a_pairing_token);
 	ATF_TP_ADD_TC(tp, listen_lines_replace_the_default);
