@@ -5,8 +5,9 @@
 set -e
 BUILD="build-essential autoconf automake pkg-config byacc
     libsodium-dev libevent-dev libjansson-dev libbsd-dev libmd-dev
-    libseccomp-dev libcurl4-openssl-dev libsqlite3-dev mandoc"
-TEST="libatf-dev atf-sh kyua clang python3 python3-nacl util-linux procps"
+    libseccomp-dev libcurl4-openssl-dev libsqlite3-dev libwslay-dev mandoc"
+TEST="libatf-dev atf-sh kyua clang python3 python3-nacl python3-websockets
+    curl util-linux procps"
 pkgs="$BUILD"
 [ "${1:-}" = test ] && pkgs="$BUILD $TEST"
 missing=""
