@@ -144,6 +144,7 @@ static void	net_out_timeout(int, short, void *);
 static void	net_pairing_done(int, int, const char *);
 static void	net_pairing_timeout(int, short, void *);
 static void	net_tokens_push(void);
+static int	net_tokens_live(void);
 static struct net_dial_state *net_ds_get(const uint8_t [32], int);
 
 static long long
@@ -644,6 +645,20 @@ net_imsg(struct imsg *imsg)
 		if (nm.len != len - sizeof(nm))
 			return (-1);
 		if (nm.flags & NET_MSG_PAIRING) {
+			/*
+			 * The signer chose this key: only an outstanding
+			 * token makes its message worth reading at all, so
+			 * check that before any signature or JSON work.
+			 */
+			if (!net_tokens_live() || peer_by_pk(nm.pk) != NULL ||
+			    (env->key_state == KEY_HAVE &&
+			    memcmp(nm.pk, env->key_pk, 32) == 0)) {
+				log_warnx("net: pairing message with no token "
+				    "outstanding, or from a known key: dropped");
+				(void)net_compose(IMSG_NET_HANGUP, nm.pk,
+				    sizeof(struct net_key));
+				break;
+			}
 			net_handle_pairing(nm.pk, data + sizeof(nm), nm.len);
 			break;
 		}
@@ -908,6 +923,19 @@ net_handle_pairing(const uint8_t pk[32], const uint8_t *raw, size_t len)
 	(void)net_compose(IMSG_NET_HANGUP, pk, sizeof(struct net_key));
 }
 
+/* Is an unexpired, unused pairing token outstanding? */
+static int
+net_tokens_live(void)
+{
+	long long	 now = now_ms();
+	size_t		 i;
+
+	for (i = 0; i < NET_PAIR_TOKENS; i++)
+		if (tokens[i].live && tokens[i].expires_ms > now)
+			return (1);
+	return (0);
+}
+
 /* Tell netd until when unknown keys may pair. */
 static void
 net_tokens_push(void)
@@ -1035,9 +1063,15 @@ net_pairing_done(int status, int code, const char *text)
 {
 	struct evhttp_request	*req = pairing.req;
 	struct peer		*p;
+	struct net_out		*o, *otmp;
 
 	if (!pairing.live)
 		return;
+	/* the pair request is over either way: a late ack is logged as
+	 * answering nothing */
+	RB_FOREACH_SAFE(o, net_out_tree, &outs, otmp)
+		if (o->kind == NK_PAIR && memcmp(o->pk, pairing.pk, 32) == 0)
+			net_out_done(o);
 	p = peer_by_pk(pairing.pk);
 	if (status != 201 && p != NULL) {
 		/* undo the pin only: an allowed controller stays allowed */

@@ -305,28 +305,39 @@ child_wire(struct child *c)
 			fatal("socketpair");
 		proc = s->proc;
 		if (imsgev_compose(&c->iev, IMSG_PIPE, 0, 0, sp[0], &proc,
-		    sizeof(proc)) == -1)
-			fatal("compose pipe");
+		    sizeof(proc)) == -1) {
+			close(sp[0]);
+			close(sp[1]);
+			child_cutoff(c, "pipe");
+			return;
+		}
 		proc = c->proc;
 		if (imsgev_compose(&s->iev, IMSG_PIPE, 0, 0, sp[1], &proc,
-		    sizeof(proc)) == -1)
-			fatal("compose pipe");
+		    sizeof(proc)) == -1) {
+			close(sp[1]);
+			child_cutoff(s, "pipe");
+		}
 	}
 	switch (c->proc) {
 	case PROC_MINERD:
 		if ((fd = dup(env->ctl_fd)) == -1)
 			fatal("dup");
 		if (imsgev_compose(&c->iev, IMSG_CTL_LISTEN, 0, 0, fd, NULL,
-		    0) == -1)
-			fatal("compose listen");
+		    0) == -1) {
+			close(fd);
+			child_cutoff(c, "listen");
+		}
 		break;
 	case PROC_NETD:
 		for (i = 0; i < env->nnet; i++) {
 			if ((fd = dup(env->net_fd[i])) == -1)
 				fatal("dup");
 			if (imsgev_compose(&c->iev, IMSG_NET_LISTEN, 0, 0, fd,
-			    NULL, 0) == -1)
-				fatal("compose listen");
+			    NULL, 0) == -1) {
+				close(fd);
+				child_cutoff(c, "listen");
+				break;
+			}
 		}
 		break;
 	default:
@@ -379,6 +390,23 @@ child_reaped(pid_t pid, int status)
 	tv.tv_sec = c->backoff;
 	tv.tv_usec = 0;
 	evtimer_add(c->restart_ev, &tv);
+}
+
+/*
+ * A child whose queue from us is full does not read what we send: it
+ * stops being served.  It is killed and restarted like a crashed one;
+ * the parent itself never dies of a child's behaviour.
+ */
+void
+child_cutoff(struct child *c, const char *what)
+{
+	if (!c->iev.open)
+		return;
+	log_warnx("%s does not read its pipe (%s queue full): killing it",
+	    c->name, what);
+	imsgev_close(&c->iev);
+	if (c->pid > 0)
+		(void)kill(c->pid, SIGKILL);
 }
 
 /* SIGTERM in order, wait a little, then SIGKILL what is left. */
@@ -484,8 +512,10 @@ child_send_status(struct child *c, uint32_t request)
 			ps.restarts = s->restarts;
 		}
 		if (imsgev_compose(&c->iev, IMSG_STATUS, 0, 0, -1, &ps,
-		    sizeof(ps)) == -1)
+		    sizeof(ps)) == -1) {
+			child_cutoff(c, "status");
 			return;
+		}
 	}
 	memset(&se, 0, sizeof(se));
 	se.request = request;
@@ -496,6 +526,7 @@ child_send_status(struct child *c, uint32_t request)
 		    sizeof(se.addr[i]));
 	}
 	(void)strlcpy(se.socket, env->conf.socket, sizeof(se.socket));
-	(void)imsgev_compose(&c->iev, IMSG_STATUS_END, 0, 0, -1, &se,
-	    sizeof(se));
+	if (imsgev_compose(&c->iev, IMSG_STATUS_END, 0, 0, -1, &se,
+	    sizeof(se)) == -1)
+		child_cutoff(c, "status");
 }

@@ -484,6 +484,8 @@ parent_dispatch(struct child *c, int fd, short event, int may_status)
 			goto bad;
 		}
 		imsg_free(&imsg);
+		if (!c->iev.open)
+			return;		/* cut off while answering */
 	}
 	return;
  bad:

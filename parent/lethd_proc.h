@@ -68,6 +68,7 @@ void		 child_reconf(void);
 void		 child_table_init(struct child *, size_t);
 void		 child_log(struct child *, int, const char *);
 void		 child_send_status(struct child *, uint32_t);
+void		 child_cutoff(struct child *, const char *);
 
 /* dirs.c */
 int		 dirs_setup(void);

@@ -1012,6 +1012,8 @@ miner_send_record(struct mslot *s)
 		log_warn("record of miner %s to minerd", s->rec.name);
 		if (fd != -1)
 			close(fd);
+		/* a minerd that does not read would drift from our records */
+		child_cutoff(c, "miner record");
 	}
 }
 
@@ -1031,8 +1033,10 @@ miner_send_exit(struct mslot *s, pid_t pid, int status, int64_t in_ms)
 	me.state = s->used ? s->rec.state : MINER_STOPPED;
 	me.restart_in_ms = in_ms;
 	if (imsgev_compose(&c->iev, IMSG_MINER_EXITED, 0, 0, -1, &me,
-	    sizeof(me)) == -1)
+	    sizeof(me)) == -1) {
 		log_warn("exit of miner %s to minerd", s->rec.name);
+		child_cutoff(c, "miner exit");
+	}
 }
 
 /* A (re)started minerd: it reads the pipes now; tell it everything. */
