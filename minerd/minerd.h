@@ -17,6 +17,7 @@
 #include "lethd.h"
 #include "proc.h"
 #include "peer.h"
+#include "msg.h"
 
 struct evhttp_request;
 
@@ -155,5 +156,41 @@ void		 net_pair_with(struct evhttp_request *, const char *,
 		    const char *);
 /* a signed ping; answers req with {"id","rttMs"} or an error */
 void		 net_ping(struct evhttp_request *, struct peer *);
+
+/*
+ * Requests of ours to a peer, for the rest of minerd.  The callback
+ * runs exactly once, after net_request returned 0: with m the verified
+ * answer (a response of the request's type, status 0; or an `error'
+ * message, status its code, why its message) or with m NULL (status
+ * MSG_ERR_TIMEOUT: no answer in timeout_ms; MSG_ERR_FAILED: the
+ * session closed).  m and p are valid only during the call.
+ * net_request returns -1 with *why (not connected, too many in
+ * flight, no identity) and then never calls cb.  payload is stolen.
+ */
+typedef void	(*net_answer_cb)(void *arg, struct peer *p,
+		    const struct msg *m, int status, const char *why);
+int		 net_request(struct peer *, enum msg_type,
+		    json_t *, unsigned int timeout_ms, net_answer_cb,
+		    void *arg, const char **why);
+/* Forget every pending request made with arg: no callback runs. */
+void		 net_request_cancel(void *arg);
+/* An answer (a response type) to request reply_to from pk; payload
+ * stolen: 0, or -1 when it could not be queued (logged). */
+int		 net_reply(const uint8_t [32], const char *reply_to,
+		    enum msg_type, json_t *);
+/* An `error' answer {code, message, details: null} to a request. */
+void		 net_reply_error(struct peer *, const struct msg *, int,
+		    const char *);
+
+/* serve.c: a worker serving a verified request from a registered peer
+ * (every type but ping, pair and disconnect, which net.c handles):
+ * authorises it by the peer's own allow-list entry and answers. */
+void		 serve_request(struct peer *, const struct msg *);
+
+/* select.c: peer selection.  The location of this node for a pong
+ * ({lat, lon} or null, a new reference), and what a pong tells about
+ * p (pingMs, geoKm). */
+json_t		*select_location_json(void);
+void		 select_pong(struct peer *, const struct msg *, double rtt_ms);
 
 #endif /* MINERD_H */

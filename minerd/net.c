@@ -41,8 +41,11 @@
  * Limits and timings.  Each is small and fixed: they bound memory and
  * how long an operator waits, and none needs tuning per rig.
  */
-#define NET_SIGN_MAX		1024	/* bodies waiting for keyd */
-#define NET_OUT_MAX		8192	/* requests waiting for an answer */
+/* Bodies waiting for keyd and requests waiting for an answer: a
+ * `remote status --all' asks every pinned worker at once, so both fit
+ * the largest registry (PEERS_MAX) with room for a second call. */
+#define NET_SIGN_MAX		(2 * PEERS_MAX)
+#define NET_OUT_MAX		(2 * PEERS_MAX)
 #define NET_REQUEST_TIMEOUT	10	/* seconds for a peer to answer */
 #define NET_PAIR_TIMEOUT	30	/* seconds for a whole pairing */
 #define NET_PAIR_TOKEN_TTL	600	/* seconds a pairing token lives */
@@ -57,17 +60,20 @@ enum net_kind {
 	NK_NONE = 0,
 	NK_PING,		/* an operator's `peer ping' */
 	NK_PAIR,		/* an operator's `peer add TOKEN' */
-	NK_REPLY		/* an answer of ours: nothing waits */
+	NK_REPLY,		/* an answer of ours: nothing waits */
+	NK_CALL			/* net_request: a callback waits */
 };
 
-/* A body waiting for keyd's signature. */
+/* A body waiting for keyd's signature; keyd answers in order, so the
+ * queue is searched from its head. */
 struct net_sign {
-	uint32_t	 request;
-	uint8_t		 pk[32];	/* to whom */
-	uint8_t		*body;
-	size_t		 len;
-	int		 used;
+	TAILQ_ENTRY(net_sign)	 entry;
+	uint32_t		 request;
+	uint8_t			 pk[32];	/* to whom */
+	uint8_t			*body;
+	size_t			 len;
 };
+TAILQ_HEAD(net_sign_q, net_sign);
 
 /* A request we sent, waiting for its answer (by message id). */
 struct net_out {
@@ -81,6 +87,8 @@ struct net_out {
 	struct evhttp_request	*req;
 	struct event		*timer;
 	uint8_t			 secret[PAIR_SECRET_LEN];	/* NK_PAIR */
+	net_answer_cb		 cb;		/* NK_CALL */
+	void			*cb_arg;
 };
 
 struct net_token {
@@ -122,7 +130,8 @@ RB_GENERATE_STATIC(net_ds_tree, net_dial_state, entry, net_ds_cmp);
 static struct net_out_tree	 outs = RB_INITIALIZER(&outs);
 static unsigned int		 nouts;
 static struct net_ds_tree	 dials = RB_INITIALIZER(&dials);
-static struct net_sign		 signs[NET_SIGN_MAX];
+static struct net_sign_q	 signs = TAILQ_HEAD_INITIALIZER(signs);
+static unsigned int		 nsigns;
 static uint32_t			 sign_next;
 static struct net_token		 tokens[NET_PAIR_TOKENS];
 static struct net_pair_state	 pairing;
@@ -134,6 +143,9 @@ static int	net_self_id(char [NODE_ID_LEN + 1]);
 static int	net_send(const uint8_t [32], enum msg_type, const char *,
 		    json_t *, enum net_kind, struct evhttp_request *,
 		    const uint8_t *);
+static struct net_out *net_send_out(const uint8_t [32], enum msg_type,
+		    const char *, json_t *, enum net_kind,
+		    struct evhttp_request *, const uint8_t *, unsigned int);
 static void	net_answer_error(struct peer *, const struct msg *, int,
 		    const char *);
 static void	net_handle(struct peer *, const uint8_t *, size_t, int);
@@ -404,41 +416,64 @@ net_send(const uint8_t pk[32], enum msg_type type, const char *reply_to,
     json_t *payload, enum net_kind kind, struct evhttp_request *req,
     const uint8_t *secret)
 {
+	struct net_out	*o;
+
+	o = net_send_out(pk, type, reply_to, payload, kind, req, secret,
+	    NET_REQUEST_TIMEOUT * 1000);
+	if (o == NULL)
+		return (-1);
+	return (0);
+}
+
+/*
+ * The same, returning the request's record (or a non-NULL marker for
+ * an answer, which has none); timeout_ms bounds the wait for a
+ * request's answer.
+ */
+static struct net_out *
+net_send_out(const uint8_t pk[32], enum msg_type type,
+    const char *reply_to, json_t *payload, enum net_kind kind,
+    struct evhttp_request *req, const uint8_t *secret,
+    unsigned int timeout_ms)
+{
+	static struct net_out	 answer_marker;
 	struct key_sign_req	 ksr;
-	struct net_sign		*s = NULL;
+	struct net_sign		*s;
 	struct net_out		*o = NULL;
 	struct timeval		 tv;
 	char			 self[NODE_ID_LEN + 1], to[NODE_ID_LEN + 1];
 	char			 id[MSG_UUID_LEN + 1];
 	uint8_t			*body;
-	size_t			 len, i;
+	size_t			 len;
 
 	if (net_self_id(self) == -1 || !env->iev_keyd.open) {
 		json_decref(payload);
-		return (-1);
+		return (NULL);
 	}
-	for (i = 0; i < NET_SIGN_MAX; i++)
-		if (!signs[i].used) {
-			s = &signs[i];
-			break;
-		}
-	if (s == NULL || (msg_is_request(type) && nouts >= NET_OUT_MAX)) {
+	if (nsigns >= NET_SIGN_MAX ||
+	    (msg_is_request(type) && nouts >= NET_OUT_MAX)) {
 		log_warnx("net: too many messages in flight");
 		json_decref(payload);
-		return (-1);
+		return (NULL);
 	}
 	node_id(pk, to);
 	body = msg_build(type, self, to, now_ms(), reply_to, payload, id,
 	    &len);
 	if (body == NULL)
-		return (-1);
+		return (NULL);
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("net: calloc");
+		free(body);
+		return (NULL);
+	}
 	if (msg_is_request(type)) {
 		if ((o = calloc(1, sizeof(*o))) == NULL ||
 		    (o->timer = evtimer_new(ev_base, net_out_timeout,
 		    o)) == NULL) {
 			free(o);
+			free(s);
 			free(body);
-			return (-1);
+			return (NULL);
 		}
 		(void)strlcpy(o->id, id, sizeof(o->id));
 		o->type = type;
@@ -449,8 +484,8 @@ net_send(const uint8_t pk[32], enum msg_type type, const char *reply_to,
 			memcpy(o->secret, secret, sizeof(o->secret));
 		o->sent_ms = now_ms();
 		o->sent_us = net_mono_us();
-		tv.tv_sec = NET_REQUEST_TIMEOUT;
-		tv.tv_usec = 0;
+		tv.tv_sec = timeout_ms / 1000;
+		tv.tv_usec = (timeout_ms % 1000) * 1000;
 		evtimer_add(o->timer, &tv);
 		RB_INSERT(net_out_tree, &outs, o);
 		nouts++;
@@ -461,7 +496,6 @@ net_send(const uint8_t pk[32], enum msg_type type, const char *reply_to,
 	memcpy(s->pk, pk, sizeof(s->pk));
 	s->body = body;
 	s->len = len;
-	s->used = 1;
 	memset(&ksr, 0, sizeof(ksr));
 	ksr.request = s->request;
 	ksr.label = KEY_LABEL_MESSAGE;
@@ -470,28 +504,27 @@ net_send(const uint8_t pk[32], enum msg_type type, const char *reply_to,
 	    sizeof(ksr)) == -1) {
 		log_warn("net: to keyd");
 		free(s->body);
-		s->used = 0;
+		free(s);
 		if (o != NULL)
 			net_out_done(o);
-		return (-1);
+		return (NULL);
 	}
-	return (0);
+	TAILQ_INSERT_TAIL(&signs, s, entry);
+	nsigns++;
+	return (o != NULL ? o : &answer_marker);
 }
 
 /* keyd signed a body: put signature || body on the wire. */
 int
 net_signature(const struct key_sign_rep *rep)
 {
-	struct net_sign	*s = NULL;
+	struct net_sign	*s;
 	struct net_msg	 nm;
 	struct iovec	 iov[3];
-	size_t		 i;
 
-	for (i = 0; i < NET_SIGN_MAX; i++)
-		if (signs[i].used && signs[i].request == rep->request) {
-			s = &signs[i];
+	TAILQ_FOREACH(s, &signs, entry)
+		if (s->request == rep->request)
 			break;
-		}
 	if (s == NULL)
 		return (-1);	/* keyd answered what we never asked */
 	if (rep->status != KEYSIGN_OK)
@@ -512,9 +545,10 @@ net_signature(const struct key_sign_rep *rep)
 		else
 			imsgev_add(&env->iev_netd);
 	}
+	TAILQ_REMOVE(&signs, s, entry);
+	nsigns--;
 	free(s->body);
-	s->body = NULL;
-	s->used = 0;
+	free(s);
 	return (0);
 }
 
@@ -522,14 +556,14 @@ net_signature(const struct key_sign_rep *rep)
 void
 net_keyd_lost(void)
 {
-	size_t	 i;
+	struct net_sign	*s;
 
-	for (i = 0; i < NET_SIGN_MAX; i++)
-		if (signs[i].used) {
-			free(signs[i].body);
-			signs[i].body = NULL;
-			signs[i].used = 0;
-		}
+	while ((s = TAILQ_FIRST(&signs)) != NULL) {
+		TAILQ_REMOVE(&signs, s, entry);
+		free(s->body);
+		free(s);
+	}
+	nsigns = 0;
 }
 
 static void
@@ -557,7 +591,85 @@ net_out_timeout(int fd, short event, void *arg)
 	if (o->kind == NK_PING && o->req != NULL)
 		api_error(o->req, 504, API_ERR_TIMEOUT, "no pong in %d seconds",
 		    NET_REQUEST_TIMEOUT);
+	if (o->kind == NK_CALL)
+		o->cb(o->cb_arg, p, NULL, MSG_ERR_TIMEOUT, "no answer in time");
 	net_out_done(o);
+}
+
+/*
+ * Requests for the rest of minerd (remote.c, select.c): the callback
+ * runs exactly once, after net_request has returned 0.
+ */
+int
+net_request(struct peer *p, enum msg_type type, json_t *payload,
+    unsigned int timeout_ms, net_answer_cb cb, void *arg, const char **why)
+{
+	struct net_out	*o;
+
+	if (!msg_is_request(type) || cb == NULL) {
+		json_decref(payload);
+		*why = "not a request";
+		return (-1);
+	}
+	if (!p->connected) {
+		json_decref(payload);
+		*why = "not connected";
+		return (-1);
+	}
+	if ((o = net_send_out(p->pk, type, NULL, payload, NK_CALL, NULL,
+	    NULL, timeout_ms)) == NULL) {
+		*why = "cannot send the request";
+		return (-1);
+	}
+	o->cb = cb;
+	o->cb_arg = arg;
+	return (0);
+}
+
+/* Forget the requests made for arg: their callbacks never run. */
+void
+net_request_cancel(void *arg)
+{
+	struct net_out	*o, *tmp;
+
+	RB_FOREACH_SAFE(o, net_out_tree, &outs, tmp)
+		if (o->kind == NK_CALL && o->cb_arg == arg)
+			net_out_done(o);
+}
+
+/* The requests to pk that wait for a callback: the session is gone. */
+static void
+net_calls_fail(const uint8_t pk[32], const char *why)
+{
+	struct net_out	*o, *tmp;
+	struct peer	*p = peer_by_pk(pk);
+
+	RB_FOREACH_SAFE(o, net_out_tree, &outs, tmp)
+		if (o->kind == NK_CALL && memcmp(o->pk, pk, 32) == 0) {
+			o->cb(o->cb_arg, p, NULL, MSG_ERR_FAILED, why);
+			net_out_done(o);
+		}
+}
+
+/* An answer of ours (payload stolen): 0, or -1 when it cannot go. */
+int
+net_reply(const uint8_t pk[32], const char *reply_to, enum msg_type type,
+    json_t *payload)
+{
+	if (!msg_is_response(type) || reply_to == NULL ||
+	    reply_to[0] == '\0') {
+		json_decref(payload);
+		return (-1);
+	}
+	return (net_send(pk, type, reply_to, payload, NK_REPLY, NULL, NULL));
+}
+
+/* An `error' answer to a request (never to an answer). */
+void
+net_reply_error(struct peer *p, const struct msg *m, int code,
+    const char *text)
+{
+	net_answer_error(p, m, code, text);
 }
 
 /*
@@ -635,6 +747,7 @@ net_imsg(struct imsg *imsg)
 			ds->dialling = 0;
 			net_backoff(ds, 0);
 		}
+		net_calls_fail(down.pk, "the session closed");
 		break;
 	case IMSG_NET_RECV:
 		len = imsg_get_len(imsg);
@@ -753,6 +866,11 @@ net_handle_response(struct peer *p, struct msg *m)
 			code = json_integer_value(v);
 		log_warnx("net: peer %s refused %s: %lld", p->id,
 		    msg_type_name(o->type), (long long)code);
+		if (o->kind == NK_CALL) {
+			o->cb(o->cb_arg, p, m, (int)code, text);
+			net_out_done(o);
+			return;
+		}
 		if (o->kind == NK_PAIR) {
 			net_out_done(o);
 			net_pairing_done(502, API_ERR_FAILED, text[0] ?
@@ -773,9 +891,12 @@ net_handle_response(struct peer *p, struct msg *m)
 	}
 	peer_score(p, PEER_SCORE_SUCCESS);
 	switch (o->kind) {
+	case NK_CALL:
+		o->cb(o->cb_arg, p, m, 0, NULL);
+		break;
 	case NK_PING:
 		rtt = (net_mono_us() - o->sent_us) / 1000.0;
-		p->ping_ms = rtt;
+		select_pong(p, m, rtt);
 		if (o->req != NULL)
 			api_reply(o->req, 200, json_pack("{s:s,s:f}", "id",
 			    p->id, "rttMs", rtt));
@@ -813,10 +934,10 @@ net_handle(struct peer *p, const uint8_t *raw, size_t len, int pairing_)
 	}
 	switch (m.type) {
 	case MSG_PING:
-		pl = json_pack("{s:O,s:n}", "sentAt",
+		pl = json_pack("{s:O,s:o}", "sentAt",
 		    json_object_get(m.payload, "sentAt") != NULL ?
 		    json_object_get(m.payload, "sentAt") : json_null(),
-		    "location");
+		    "location", select_location_json());
 		if (pl != NULL)
 			(void)net_send(p->pk, MSG_PONG, m.id, pl, NK_REPLY,
 			    NULL, NULL);
@@ -839,10 +960,8 @@ net_handle(struct peer *p, const uint8_t *raw, size_t len, int pairing_)
 		net_answer_error(p, &m, MSG_ERR_INVALID, "unknown type");
 		break;
 	default:
-		log_warnx("net: %s from %s: not supported yet", m.type_str,
-		    p->id);
-		net_answer_error(p, &m, MSG_ERR_FAILED,
-		    "not supported by this node yet");
+		/* every other request: authorised and served by serve.c */
+		serve_request(p, &m);
 		break;
 	}
 	msg_free(&m);
