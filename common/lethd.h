@@ -40,6 +40,10 @@
 #define LETHD_STATE_DIR		"state"		/* minerd's, 0700 _lethd */
 #define LETHD_PIDFILE		"lethd.pid"	/* flock'd: one instance */
 #define LETHD_NODE_FILE		"node.json"	/* in the state directory */
+/* The loopback TCP API's bearer token (minerd makes it, 0600). */
+#define API_TOKEN_FILE		"api.token"	/* in the state directory */
+#define API_TOKEN_BYTES		32	/* random bytes, 64 hex digits */
+#define API_AUTH_LOG_INTERVAL	10	/* s between refusal log lines */
 
 /* Where the parent finds its children; set by the build. */
 #ifndef LETHD_LIBEXECDIR
@@ -140,6 +144,40 @@
 #define MINER_PIDS_DEFAULT	256	/* pids.max of a miner's cgroup */
 #define MINER_NPROC_DEFAULT	1024	/* RLIMIT_NPROC: all miners */
 
+/* Fleet operations (lethd.conf(5) keywords): seconds a controller
+ * waits for each worker's answer to a read (stats, logs, profiles),
+ * and to a start, stop or restart, which a worker acknowledges only
+ * once the miner is up or gone: up to its start timeout (15 s) or its
+ * stop grace plus a margin (10 + 5 s by default). */
+#define REMOTE_TIMEOUT_DEFAULT		5
+#define REMOTE_COMMAND_TIMEOUT_DEFAULT	25
+
+/*
+ * Peer selection (lethd.conf(5), PEER SELECTION): each peer is a point
+ * of SELECT_DIMS dimensions, each clamp(value / bound, 0, 1) * weight;
+ * the best peers are nearest the origin.  Weights travel as integer
+ * thousandths and the location as integer microdegrees, so that the
+ * parent prints back exactly what it parsed and no NaN can cross imsg.
+ */
+enum select_dim {
+	SELECT_PING = 0,	/* pingMs, bound in ms */
+	SELECT_HOPS,		/* hops, bound in hops */
+	SELECT_GEO,		/* geoKm, bound in km */
+	SELECT_SCORE,		/* 100 - score, bound in points */
+	SELECT_DIMS
+};
+#define SELECT_WEIGHT_SCALE		1000	/* thousandths */
+#define SELECT_WEIGHT_PING_DEFAULT	1000	/* 1.0: measured latency */
+#define SELECT_WEIGHT_HOPS_DEFAULT	500	/* 0.5: all direct today */
+#define SELECT_WEIGHT_GEO_DEFAULT	500	/* 0.5: a proxy for latency */
+#define SELECT_WEIGHT_SCORE_DEFAULT	1000	/* 1.0: reliability */
+#define SELECT_BOUND_PING_DEFAULT	1000	/* ms: slower is as bad */
+#define SELECT_BOUND_HOPS_DEFAULT	8	/* hops */
+#define SELECT_BOUND_GEO_DEFAULT	20000	/* km: the far side of Earth */
+#define SELECT_BOUND_SCORE_DEFAULT	100	/* points: the whole scale */
+#define SELECT_PING_INTERVAL_DEFAULT	60	/* s between pings of workers */
+#define LOCATION_SCALE			1000000	/* microdegrees a degree */
+
 /* Node identity. */
 #define NODE_NAME_MAX		64	/* bytes, printable, no control chars */
 #define NODE_ID_LEN		32	/* hex digits: 16 bytes of the key */
@@ -179,6 +217,7 @@ enum imsg_type {
 	IMSG_PIPE,		/* fd: new end to a sibling; uint32_t proc */
 	IMSG_CTL_LISTEN,	/* -> minerd; fd: control socket */
 	IMSG_NET_LISTEN,	/* -> netd; fd: listening socket */
+	IMSG_API_LISTEN,	/* -> minerd; fd: loopback TCP API socket */
 	IMSG_RECONF,		/* struct child_init; after SIGHUP */
 	IMSG_STATUS,		/* -> minerd; struct proc_status, one per proc */
 	IMSG_STATUS_END,	/* -> minerd; struct status_end */
@@ -267,6 +306,16 @@ struct child_init {
 	uint32_t	history_minutes;	/* seconds 1-min averages are kept */
 	uint32_t	history_max_mb;		/* database size cap */
 	uint32_t	miner_stop_grace;	/* seconds, SIGTERM to SIGKILL */
+	/* minerd: peer selection */
+	int32_t		has_location;		/* 0: no location line */
+	int32_t		lat_e6;			/* microdegrees, -90..90 */
+	int32_t		lon_e6;			/* microdegrees, -180..180 */
+	uint32_t	select_weight[SELECT_DIMS];	/* thousandths */
+	uint32_t	select_bound[SELECT_DIMS];	/* ms, hops, km, points */
+	uint32_t	select_ping_interval;	/* seconds */
+	/* minerd: fleet operations */
+	uint32_t	remote_timeout;		/* seconds: stats, logs ... */
+	uint32_t	remote_command_timeout;	/* seconds: start, stop ... */
 };
 #define CHILD_INIT_VERSION	1
 

@@ -90,6 +90,9 @@ static const int sandbox_common[] = {
 	SCMP_SYS(dup3),
 	SCMP_SYS(sched_yield),
 	SCMP_SYS(uname),
+	/* glibc's qsort(3) asks sysconf(_SC_PHYS_PAGES) before sorting
+	 * more than 1 KiB (minerd sorts a fleet's answers) */
+	SCMP_SYS(sysinfo),
 };
 
 /*

@@ -26,6 +26,10 @@
 
 #define CLIENT_URL_BASE		"http://localhost"
 #define CLIENT_USER_AGENT	"lethctl/" LETHD_VERSION_STRING
+/* A request's URL: a remote status naming peers is a few kilobytes;
+ * the daemon takes at most CTL_MAX_HEADERS of request line and
+ * headers. */
+#define CLIENT_URL_MAX		8192
 
 struct client_buf {
 	char	*data;
@@ -107,7 +111,7 @@ client_request(const char *sock, const char *method, const char *path,
 	CURL			*c;
 	CURLcode		 rc;
 	long			 oserr = 0, status = 0;
-	char			 url[256], ebuf[CURL_ERROR_SIZE];
+	char			 url[CLIENT_URL_MAX], ebuf[CURL_ERROR_SIZE];
 	char			 vbuf[4 * CURL_ERROR_SIZE + 1];
 
 	memset(r, 0, sizeof(*r));

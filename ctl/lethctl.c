@@ -54,6 +54,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "pubkey --role operator | observer [--name name]" },
 	{ { "peer", "deny" },	cmd_peer_deny,	"id" },
 	{ { "peer", "import" },	cmd_peer_import, "file" },
+	{ { "peer", "tag" },	cmd_peer_tag,	"id tag ..." },
+	{ { "peer", "untag" },	cmd_peer_untag,	"id tag ..." },
+	{ { "peer", "best" },	cmd_peer_best,	"[-k count]" },
 	{ { "profile", "list" }, cmd_profile_list, NULL },
 	{ { "profile", "show" }, cmd_profile_show, "id [--secrets]" },
 	{ { "profile", "add" },	cmd_profile_add,
@@ -69,6 +72,16 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ { "miner", "logs" },	cmd_miner_logs,	"name [-n lines] [-f]" },
 	{ { "miner", "history" }, cmd_miner_history,
 	    "name [--since T] [--until T]" },
+	{ { "remote", "status" }, cmd_remote_status,
+	    "[peer ... | --tag tag | --all]" },
+	{ { "remote", "start" }, cmd_remote_start,
+	    "peer | --tag tag profile [-n name]" },
+	{ { "remote", "stop" },	cmd_remote_stop, "peer | --tag tag miner" },
+	{ { "remote", "restart" }, cmd_remote_restart,
+	    "peer | --tag tag miner" },
+	{ { "remote", "logs" },	cmd_remote_logs, "peer miner [-n lines]" },
+	{ { "remote", "profiles" }, cmd_remote_profiles, "peer" },
+	{ { "remote", "ping" },	cmd_remote_ping, "peer" },
 };
 
 static void	usage(void) __attribute__((__noreturn__));

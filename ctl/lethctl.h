@@ -21,10 +21,11 @@
  * Limits on what lethctl accepts from the daemon.
  */
 
-/* Bytes of one response body: the largest answer we expect (a status or
- * a peer list of a big fleet) is far below this; a daemon that sends
- * more is broken, and we stop reading instead of growing without end. */
-#define CTL_RESP_MAX		(4 * 1024 * 1024)
+/* Bytes of one response body: the largest answer we expect (a remote
+ * status of 10,000 workers with two miners each, ~8 MiB) is below
+ * this; a daemon that sends more is broken, and we stop reading
+ * instead of growing without end. */
+#define CTL_RESP_MAX		(64 * 1024 * 1024)
 /* Seconds to connect (a local socket answers at once unless minerd is
  * wedged) and for the whole request (room for minerd to ask keyd, or
  * later, remote peers). */
@@ -207,7 +208,21 @@ int	cmd_peer_allow(struct ctl *, int, char **);
 int	cmd_peer_deny(struct ctl *, int, char **);
 int	cmd_peer_import(struct ctl *, int, char **);
 
+/* select.c: lethctl peer best */
+int	cmd_peer_best(struct ctl *, int, char **);
+
 /* miner_history.c: lethctl miner history */
 int	cmd_miner_history(struct ctl *, int, char **);
+
+/* remote.c: lethctl remote ..., peer tag, peer untag */
+int	cmd_remote_status(struct ctl *, int, char **);
+int	cmd_remote_start(struct ctl *, int, char **);
+int	cmd_remote_stop(struct ctl *, int, char **);
+int	cmd_remote_restart(struct ctl *, int, char **);
+int	cmd_remote_logs(struct ctl *, int, char **);
+int	cmd_remote_profiles(struct ctl *, int, char **);
+int	cmd_remote_ping(struct ctl *, int, char **);
+int	cmd_peer_tag(struct ctl *, int, char **);
+int	cmd_peer_untag(struct ctl *, int, char **);
 
 #endif /* LETHCTL_H */

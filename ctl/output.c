@@ -255,8 +255,8 @@ output_peer(FILE *fp, const struct peer_info *pi, long long now)
 }
 
 /*
- * The peers as a table: ID NAME ADDRESS ROLE CONN PING SCORE LAST SEEN,
- * in two passes over the array resp_peer_list checked (widths, then
+ * The peers as a table: ID NAME ADDRESS ROLE CONN PING SCORE LAST SEEN
+ * TAGS, in two passes over the array resp_peer_list checked (widths, then
  * rows), so that memory does not grow with the fleet.
  */
 void
@@ -266,7 +266,7 @@ output_peer_list(FILE *fp, const json_t *arr, long long now)
 	json_t			*v;
 	char			 err[RESP_ERR_MAX], ping[32], score[24];
 	char			 seen[64];
-	int			 wid, wname, waddr, wrole, wping;
+	int			 wid, wname, waddr, wrole, wping, wseen;
 	size_t			 i;
 	int			 pass;
 
@@ -283,16 +283,18 @@ output_peer_list(FILE *fp, const json_t *arr, long long now)
 	waddr = strlen("ADDRESS");
 	wrole = strlen("ROLE");
 	wping = strlen("PING");
+	wseen = strlen("LAST SEEN");
 	for (pass = 0; pass < 2; pass++) {
 		if (pass == 1)
 			fprintf(fp, "%-*s  %-*s  %-*s  %-*s  %-4s  %*s  "
-			    "%5s  %s\n", wid, "ID", wname, "NAME", waddr,
+			    "%5s  %-*s  %s\n", wid, "ID", wname, "NAME", waddr,
 			    "ADDRESS", wrole, "ROLE", "CONN", wping, "PING",
-			    "SCORE", "LAST SEEN");
+			    "SCORE", wseen, "LAST SEEN", "TAGS");
 		json_array_foreach(arr, i, v) {
 			if (resp_peer(v, pi, err, sizeof(err)) == -1)
 				continue;
 			output_ping_ms(ping, sizeof(ping), pi->ping_ms);
+			output_age(seen, sizeof(seen), pi->last_seen, now);
 			if (pi->name[0] == '\0')
 				(void)strlcpy(pi->name, "-",
 				    sizeof(pi->name));
@@ -305,16 +307,16 @@ output_peer_list(FILE *fp, const json_t *arr, long long now)
 				waddr = output_width(pi->address, waddr);
 				wrole = output_width(pi->role, wrole);
 				wping = output_width(ping, wping);
+				wseen = output_width(seen, wseen);
 				continue;
 			}
 			(void)snprintf(score, sizeof(score), "%lld",
 			    pi->score);
-			output_age(seen, sizeof(seen), pi->last_seen, now);
 			fprintf(fp, "%-*s  %-*s  %-*s  %-*s  %-4s  %*s  "
-			    "%5s  %s\n", wid, pi->id, wname, pi->name, waddr,
-			    pi->address, wrole, pi->role,
+			    "%5s  %-*s  %s\n", wid, pi->id, wname, pi->name,
+			    waddr, pi->address, wrole, pi->role,
 			    pi->connected ? "yes" : "no", wping, ping, score,
-			    seen);
+			    wseen, seen, pi->tags[0] != '\0' ? pi->tags : "-");
 		}
 	}
 	free(pi);

@@ -57,6 +57,12 @@ build_harness imsg "libbsd-overlay" -DIMSG_RBUF_INIT=64 \
     fuzz/fuzz_imsg.c common/imsg.c
 build_harness ctlresp "jansson libbsd-overlay" fuzz/fuzz_ctlresp.c \
     ctl/resp.c ctl/output.c ctl/resp_miner.c -lm
+# select: the location a pong carries, and the point made of it.
+build_harness select "jansson libbsd-overlay" fuzz/fuzz_select.c \
+    minerd/select_point.c -lm
+# serve: the checks of a controller's request payloads on a worker.
+build_harness serve "jansson libbsd-overlay" fuzz/fuzz_serve.c \
+    minerd/serve_check.c
 build_harness msgverify "jansson libsodium libbsd-overlay" \
     fuzz/fuzz_msgverify.c minerd/msg.c
 build_harness pairtoken "libsodium libbsd-overlay" fuzz/fuzz_pairtoken.c \

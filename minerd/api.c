@@ -9,6 +9,7 @@
  *	/api/v1/peers*, /api/v1/node/pair: api_peer.c
  *	/api/v1/history/{miner}: api_history.c
  *	/api/v1/profiles*, /api/v1/miners*: api_miner.c
+ *	/api/v1/remote*: api_remote.c
  *
  * A request that needs another process is parked in a small table
  * (API_PENDING_MAX) under a request id that the answer carries back,
@@ -150,6 +151,10 @@ api_dispatch(struct evhttp_request *req)
 	if (path == NULL)
 		path = "";
 	m = evhttp_request_get_command(req);
+	if (api_select_route(path)) {
+		api_select_dispatch(req, path);
+		return;
+	}
 	if (api_peer_route(path)) {
 		api_peer_dispatch(req, path);
 		return;
@@ -160,6 +165,10 @@ api_dispatch(struct evhttp_request *req)
 	}
 	if (api_miner_route(path)) {
 		api_miner_dispatch(req, path);
+		return;
+	}
+	if (api_remote_route(path)) {
+		api_remote_dispatch(req, path);
 		return;
 	}
 	for (i = 0; i < API_NROUTES; i++) {

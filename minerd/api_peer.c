@@ -13,6 +13,10 @@
  *	GET    /api/v1/peers/{id}		peer
  *	DELETE /api/v1/peers/{id}		remove
  *	POST   /api/v1/peers/{id}/ping		{"id","rttMs"} (net.c)
+ *	POST   /api/v1/peers/{id}/tags		{"tags": [tag...]}: add
+ *						them; 200 peer
+ *	DELETE /api/v1/peers/{id}/tags		{"tags": [tag...]} or
+ *						?tag=T...: remove; 200 peer
  *	POST   /api/v1/node/pair		{"role"?,"address"?}: a token
  *
  * Fixed path segments win over {id}, and an id is exactly 32 lowercase
@@ -24,6 +28,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +36,7 @@
 #include <string.h>
 
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "lethd.h"
@@ -63,6 +69,7 @@ static void	api_peer_import(struct evhttp_request *);
 static void	api_peer_get(struct evhttp_request *, const char *);
 static void	api_peer_delete(struct evhttp_request *, const char *);
 static void	api_peer_ping(struct evhttp_request *, const char *);
+static void	api_peer_tags(struct evhttp_request *, const char *);
 static void	api_allow_list(struct evhttp_request *);
 static void	api_allow_post(struct evhttp_request *);
 static void	api_allow_delete(struct evhttp_request *, const char *);
@@ -191,6 +198,12 @@ api_peer_dispatch(struct evhttp_request *req, const char *path)
 	if (strcmp(slash, "/ping") == 0) {
 		if (api_peer_method(req, EVHTTP_REQ_POST, "POST", path))
 			api_peer_ping(req, id);
+		return;
+	}
+	if (strcmp(slash, "/tags") == 0) {
+		if (api_peer_method(req, EVHTTP_REQ_POST | EVHTTP_REQ_DELETE,
+		    "POST, DELETE", path))
+			api_peer_tags(req, id);
 		return;
 	}
  notfound:
@@ -649,6 +662,133 @@ api_peer_ping(struct evhttp_request *req, const char *id)
 		return;
 	}
 	net_ping(req, p);
+}
+
+/*
+ * Tags of a peer: POST adds those of {"tags": [..]} that it lacks,
+ * DELETE removes those of the body or of ?tag=T (repeatable); a tag it
+ * does not carry is no error.  The result is written at once, all or
+ * nothing, and the peer answered.
+ */
+static void
+api_peer_tags(struct evhttp_request *req, const char *id)
+{
+	struct api_import	 im;
+	const struct evhttp_uri	*uri;
+	struct evkeyvalq	 q;
+	struct evkeyval		*kv;
+	struct peer		*p;
+	json_t			*body = NULL, *v;
+	const char		*key, *query = NULL, *why;
+	const char		*set[PEER_TAGS_MAX];
+	char			 tags[PEER_TAGS_MAX][PEER_TAG_MAX + 1];
+	char			 err[PEER_ERR_MAX], vis[4 * API_ECHO_MAX + 1];
+	unsigned int		 i, j, n = 0;
+	int			 add;
+
+	add = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
+	TAILQ_INIT(&q);
+	memset(&im, 0, sizeof(im));
+	if (!add && (uri = evhttp_request_get_evhttp_uri(req)) != NULL)
+		query = evhttp_uri_get_query(uri);
+	if (query != NULL) {
+		if (evhttp_parse_query_str(query, &q) == -1) {
+			api_error(req, 400, API_ERR_INVALID, "invalid query "
+			    "string");
+			goto done;
+		}
+		TAILQ_FOREACH(kv, &q, next) {
+			if (strcmp(kv->key, "tag") != 0) {
+				api_error(req, 400, API_ERR_INVALID, "unknown "
+				    "parameter \"%s\": want tag",
+				    api_echo(vis, sizeof(vis), kv->key));
+				goto done;
+			}
+			if (peer_tag_check(kv->value, strlen(kv->value), err,
+			    sizeof(err)) == -1) {
+				api_error(req, 400, API_ERR_INVALID, "invalid "
+				    "tag \"%s\": %s", api_echo(vis,
+				    sizeof(vis), kv->value), err);
+				goto done;
+			}
+			if (im.ntags >= PEER_TAGS_MAX) {
+				api_error(req, 400, API_ERR_INVALID, "invalid "
+				    "tags: more than %d", PEER_TAGS_MAX);
+				goto done;
+			}
+			im.tags[im.ntags++] = kv->value;
+		}
+	}
+	if (im.ntags == 0) {
+		if ((body = api_body(req, CTL_MAX_BODY, 0, err,
+		    sizeof(err))) == NULL) {
+			api_error(req, 400, API_ERR_INVALID, "%s", err);
+			goto done;
+		}
+		json_object_foreach(body, key, v) {
+			if (strcmp(key, "tags") != 0) {
+				api_error(req, 400, API_ERR_INVALID, "unknown "
+				    "field \"%s\": want tags", api_echo(vis,
+				    sizeof(vis), key));
+				goto done;
+			}
+		}
+		if (api_field_tags(req, body, "", &im) == -1)
+			goto done;
+		if (!im.has_tags || im.ntags == 0) {
+			api_error(req, 400, API_ERR_INVALID, "%s tags: want "
+			    "{\"tags\": [tag...]}%s", im.has_tags ? "empty" :
+			    "missing", add ? "" : " or ?tag=T");
+			goto done;
+		}
+	}
+
+	if ((p = peer_by_id(id)) == NULL) {
+		api_error(req, 404, API_ERR_NOT_FOUND, "no peer %s", id);
+		goto done;
+	}
+	if (!api_peers_usable(req))
+		goto done;
+	/* the reload may have replaced the entry */
+	if ((p = peer_by_id(id)) == NULL) {
+		api_error(req, 404, API_ERR_NOT_FOUND, "no peer %s", id);
+		goto done;
+	}
+	/* the new set, in its own buffers: peer_set_tags writes p->tags */
+	for (i = 0; i < p->ntags; i++) {
+		for (j = 0; !add && j < im.ntags; j++)
+			if (strcmp(p->tags[i], im.tags[j]) == 0)
+				break;
+		if (add || j == im.ntags)
+			(void)strlcpy(tags[n++], p->tags[i], sizeof(tags[0]));
+	}
+	for (j = 0; add && j < im.ntags; j++) {
+		for (i = 0; i < n; i++)
+			if (strcmp(tags[i], im.tags[j]) == 0)
+				break;
+		if (i < n)
+			continue;
+		if (n >= PEER_TAGS_MAX) {
+			api_error(req, 409, API_ERR_FAILED, "peer %s would "
+			    "carry more than %d tags", id, PEER_TAGS_MAX);
+			goto done;
+		}
+		(void)strlcpy(tags[n++], im.tags[j], sizeof(tags[0]));
+	}
+	for (i = 0; i < n; i++)
+		set[i] = tags[i];
+	peer_txn_begin();
+	if (peer_set_tags(p, set, n, &why) == -1) {
+		peer_txn_abort();
+		api_error(req, 500, API_ERR_INTERNAL, "%s", why);
+		goto done;
+	}
+	log_info("peer %s: tags %s: now %u", id, add ? "added" : "removed",
+	    n);
+	api_peer_committed(req, 200, peer_json(p));
+ done:
+	evhttp_clear_headers(&q);
+	json_decref(body);
 }
 
 static void

@@ -23,6 +23,11 @@
  * evhttp (bufferevent_trigger EV_WRITE) only once all of it is in the
  * kernel.  All public API; regress/node_test.c checks keep-alive,
  * "Connection: close", HTTP/1.0 and the connection cap.
+ *
+ * The same machinery serves the loopback TCP API (api listen, handed
+ * over with IMSG_API_LISTEN), a second evhttp with the same limits and
+ * its own connection cap: there apitcp.c checks the Host header and the
+ * bearer token where the UNIX socket checks the caller's credentials.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -38,6 +43,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -54,7 +60,22 @@
 /* Supplementary groups asked for first; most callers have a few. */
 #define CTL_PEERGROUPS_FIRST	32
 
+/* One listener: the control socket, or the loopback TCP API. */
+struct ctl_srv {
+	const char			*name;	/* for the log */
+	int				 tcp;
+	struct evhttp			*http;
+	struct evhttp_bound_socket	*bound;
+	struct evconnlistener		*listener;
+	struct event			*pause_ev;
+	unsigned int			 nconn;
+	int				 enabled;
+	int				 paused;
+	int				 full_logged;
+};
+
 struct ctl_conn {
+	struct ctl_srv		*srv;
 	struct bufferevent	*bev;	/* the filter evhttp uses */
 	struct bufferevent	*sock;	/* the socket's, under it */
 	struct event		*kick;
@@ -62,15 +83,11 @@ struct ctl_conn {
 	int			 moved;	/* moved data evhttp waits on */
 };
 
-static struct evhttp			*ctl_http;
-static struct evhttp_bound_socket	*ctl_bound;
-static struct evconnlistener		*ctl_listener;
-static struct event			*ctl_pause_ev;
-static unsigned int			 ctl_nconn;
-static int				 ctl_enabled;
-static int				 ctl_paused;
-static int				 ctl_full_logged;
+static struct ctl_srv	ctl_unix = { "control", 0 };
+static struct ctl_srv	ctl_tcp = { "api", 1 };
 
+static void	control_srv_init(struct ctl_srv *);
+static void	control_srv_listen(struct ctl_srv *, int);
 static struct bufferevent *control_bevcb(struct event_base *, void *);
 static void	control_conn_free(void *);
 static enum bufferevent_filter_result control_out_filter(struct evbuffer *,
@@ -84,102 +101,141 @@ static void	control_kick(int, short, void *);
 static void	control_request(struct evhttp_request *, void *);
 static void	control_accept_error(struct evconnlistener *, void *);
 static void	control_unpause(int, short, void *);
-static void	control_update(void);
+static void	control_update(struct ctl_srv *);
 
 void
 control_init(void)
 {
-	if ((ctl_http = evhttp_new(ev_base)) == NULL)
+	control_srv_init(&ctl_unix);
+	control_srv_init(&ctl_tcp);
+	control_reconf();
+}
+
+static void
+control_srv_init(struct ctl_srv *srv)
+{
+	int	 methods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+		    EVHTTP_REQ_DELETE;
+
+	/* OPTIONS reaches apitcp.c, which answers 405: evhttp's own
+	 * answer to a method it does not allow is a 501 in HTML */
+	if (srv->tcp)
+		methods |= EVHTTP_REQ_OPTIONS;
+	if ((srv->http = evhttp_new(ev_base)) == NULL)
 		fatalx("evhttp_new");
-	evhttp_set_max_headers_size(ctl_http, CTL_MAX_HEADERS);
-	evhttp_set_max_body_size(ctl_http, CTL_MAX_BODY);
-	evhttp_set_allowed_methods(ctl_http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
-	evhttp_set_bevcb(ctl_http, control_bevcb, NULL);
-	evhttp_set_gencb(ctl_http, control_request, NULL);
-	if ((ctl_pause_ev = evtimer_new(ev_base, control_unpause, NULL)) ==
+	evhttp_set_max_headers_size(srv->http, CTL_MAX_HEADERS);
+	evhttp_set_max_body_size(srv->http, CTL_MAX_BODY);
+	evhttp_set_allowed_methods(srv->http, methods);
+	evhttp_set_bevcb(srv->http, control_bevcb, srv);
+	evhttp_set_gencb(srv->http, control_request, srv);
+	if ((srv->pause_ev = evtimer_new(ev_base, control_unpause, srv)) ==
 	    NULL)
 		fatal("evtimer_new");
-	control_reconf();
 }
 
 /* After IMSG_INIT or IMSG_RECONF: the limits from the configuration. */
 void
 control_reconf(void)
 {
-	if (ctl_http == NULL)
-		return;
-	evhttp_set_timeout(ctl_http, (int)env->conf.ctl_timeout);
-	ctl_full_logged = 0;
-	control_update();
+	struct ctl_srv	*srvs[] = { &ctl_unix, &ctl_tcp };
+	size_t		 i;
+
+	for (i = 0; i < sizeof(srvs) / sizeof(srvs[0]); i++) {
+		if (srvs[i]->http == NULL)
+			continue;
+		evhttp_set_timeout(srvs[i]->http, (int)env->conf.ctl_timeout);
+		srvs[i]->full_logged = 0;
+		control_update(srvs[i]);
+	}
+	apitcp_reconf();
 }
 
 unsigned int
 control_nconn(void)
 {
-	return (ctl_nconn);
+	return (ctl_unix.nconn + ctl_tcp.nconn);
 }
 
-/* Serve fd, a listening socket from the parent; it replaces any other. */
+/* Serve fd, the control socket from the parent; it replaces any other. */
 void
 control_listen(int fd)
+{
+	control_srv_listen(&ctl_unix, fd);
+}
+
+/* Serve fd, the loopback TCP API socket from the parent. */
+void
+control_api_listen(int fd)
+{
+	if (apitcp_listening(fd) == -1) {
+		close(fd);
+		return;
+	}
+	control_srv_listen(&ctl_tcp, fd);
+}
+
+static void
+control_srv_listen(struct ctl_srv *srv, int fd)
 {
 	int		 val;
 	socklen_t	 len = sizeof(val);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == -1 ||
 	    val == 0)
-		fatalx("control: the parent's fd is not a listening socket");
+		fatalx("%s: the parent's fd is not a listening socket",
+		    srv->name);
 	/* evconnlistener_new leaves that to us: a blocking accept would
 	 * hang the loop once the backlog is empty */
 	if (evutil_make_socket_nonblocking(fd) == -1)
-		fatal("control: non-blocking listener");
-	if (ctl_bound != NULL) {
+		fatal("%s: non-blocking listener", srv->name);
+	if (srv->bound != NULL) {
 		/* frees the listener, which closes the old socket */
-		evhttp_del_accept_socket(ctl_http, ctl_bound);
-		ctl_bound = NULL;
-		ctl_listener = NULL;
-		log_debug("control: replacing the listening socket");
+		evhttp_del_accept_socket(srv->http, srv->bound);
+		srv->bound = NULL;
+		srv->listener = NULL;
+		log_debug("%s: replacing the listening socket", srv->name);
 	}
 	/* backlog 0: it listens already (-1 would listen(2) again, with
 	 * libevent's backlog, and the sandbox has no listen) */
-	ctl_listener = evconnlistener_new(ev_base, NULL, NULL,
+	srv->listener = evconnlistener_new(ev_base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (ctl_listener == NULL)
-		fatal("control: evconnlistener_new");
-	if ((ctl_bound = evhttp_bind_listener(ctl_http, ctl_listener)) ==
+	if (srv->listener == NULL)
+		fatal("%s: evconnlistener_new", srv->name);
+	if ((srv->bound = evhttp_bind_listener(srv->http, srv->listener)) ==
 	    NULL)
-		fatal("control: evhttp_bind_listener");
-	evconnlistener_set_error_cb(ctl_listener, control_accept_error);
-	ctl_enabled = 1;
-	ctl_paused = 0;
-	control_update();
-	log_debug("control: listening");
+		fatal("%s: evhttp_bind_listener", srv->name);
+	evconnlistener_set_error_cb(srv->listener, control_accept_error);
+	srv->enabled = 1;
+	srv->paused = 0;
+	control_update(srv);
+	log_debug("%s: listening", srv->name);
 }
 
 /* Accept while under the cap and not paused for want of fds. */
 static void
-control_update(void)
+control_update(struct ctl_srv *srv)
 {
 	int	 want;
 
-	if (ctl_listener == NULL)
+	if (srv->listener == NULL)
 		return;
-	want = !ctl_paused && ctl_nconn < env->conf.ctl_max_conn;
-	if (want && !ctl_enabled) {
-		if (evconnlistener_enable(ctl_listener) == -1)
-			log_warnx("control: cannot enable the listener");
+	want = !srv->paused && srv->nconn < env->conf.ctl_max_conn;
+	if (want && !srv->enabled) {
+		if (evconnlistener_enable(srv->listener) == -1)
+			log_warnx("%s: cannot enable the listener",
+			    srv->name);
 		else
-			ctl_enabled = 1;
-	} else if (!want && ctl_enabled) {
-		if (evconnlistener_disable(ctl_listener) == -1)
-			log_warnx("control: cannot disable the listener");
+			srv->enabled = 1;
+	} else if (!want && srv->enabled) {
+		if (evconnlistener_disable(srv->listener) == -1)
+			log_warnx("%s: cannot disable the listener",
+			    srv->name);
 		else
-			ctl_enabled = 0;
-		if (!ctl_paused && !ctl_full_logged) {
-			log_warnx("control: connection limit %u reached",
-			    env->conf.ctl_max_conn);
-			ctl_full_logged = 1;
+			srv->enabled = 0;
+		if (!srv->paused && !srv->full_logged) {
+			log_warnx("%s: connection limit %u reached",
+			    srv->name, env->conf.ctl_max_conn);
+			srv->full_logged = 1;
 		}
 	}
 }
@@ -188,6 +244,7 @@ static void
 control_accept_error(struct evconnlistener *l, void *arg)
 {
 	struct timeval	 tv = { CTL_ACCEPT_PAUSE, 0 };
+	struct ctl_srv	*srv = l == ctl_tcp.listener ? &ctl_tcp : &ctl_unix;
 	int		 saved = errno;
 
 	switch (saved) {
@@ -195,14 +252,15 @@ control_accept_error(struct evconnlistener *l, void *arg)
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		log_warn("control: accept (pausing %d s)", CTL_ACCEPT_PAUSE);
-		ctl_paused = 1;
-		control_update();
-		if (evtimer_add(ctl_pause_ev, &tv) == -1)
+		log_warn("%s: accept (pausing %d s)", srv->name,
+		    CTL_ACCEPT_PAUSE);
+		srv->paused = 1;
+		control_update(srv);
+		if (evtimer_add(srv->pause_ev, &tv) == -1)
 			fatal("evtimer_add");
 		break;
 	default:
-		log_warn("control: accept");
+		log_warn("%s: accept", srv->name);
 		break;
 	}
 }
@@ -210,8 +268,10 @@ control_accept_error(struct evconnlistener *l, void *arg)
 static void
 control_unpause(int fd, short event, void *arg)
 {
-	ctl_paused = 0;
-	control_update();
+	struct ctl_srv	*srv = arg;
+
+	srv->paused = 0;
+	control_update(srv);
 }
 
 /*
@@ -221,12 +281,14 @@ control_unpause(int fd, short event, void *arg)
 static struct bufferevent *
 control_bevcb(struct event_base *base, void *arg)
 {
+	struct ctl_srv	*srv = arg;
 	struct ctl_conn	*c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("control: calloc");
 		return (NULL);
 	}
+	c->srv = srv;
 	if ((c->sock = bufferevent_socket_new(base, -1,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		log_warnx("control: bufferevent_socket_new failed");
@@ -248,7 +310,7 @@ control_bevcb(struct event_base *base, void *arg)
 		return (NULL);
 	}
 	/* counted from here: control_conn_free uncounts */
-	ctl_nconn++;
+	srv->nconn++;
 	if (evbuffer_add_cb(bufferevent_get_output(c->bev), control_outbuf_cb,
 	    c) == NULL ||
 	    (c->sockcb = evbuffer_add_cb(bufferevent_get_output(c->sock),
@@ -257,7 +319,7 @@ control_bevcb(struct event_base *base, void *arg)
 		bufferevent_free(c->bev);
 		return (NULL);
 	}
-	control_update();
+	control_update(srv);
 	return (c->bev);
 }
 
@@ -265,17 +327,18 @@ static void
 control_conn_free(void *arg)
 {
 	struct ctl_conn	*c = arg;
+	struct ctl_srv	*srv = c->srv;
 
 	if (c->sockcb != NULL)
 		(void)evbuffer_remove_cb_entry(bufferevent_get_output(c->sock),
 		    c->sockcb);
 	event_free(c->kick);
 	free(c);
-	if (ctl_nconn > 0)
-		ctl_nconn--;
-	if (ctl_nconn < env->conf.ctl_max_conn)
-		ctl_full_logged = 0;
-	control_update();
+	if (srv->nconn > 0)
+		srv->nconn--;
+	if (srv->nconn < env->conf.ctl_max_conn)
+		srv->full_logged = 0;
+	control_update(srv);
 }
 
 /* control_kick() moves the output, never the filter itself. */
@@ -401,6 +464,7 @@ control_caller_ok(int fd, uid_t *uidp, pid_t *pidp)
 static void
 control_request(struct evhttp_request *req, void *arg)
 {
+	struct ctl_srv			*srv = arg;
 	struct evhttp_connection	*evcon;
 	struct bufferevent		*bev, *under;
 	uid_t				 uid;
@@ -418,6 +482,12 @@ control_request(struct evhttp_request *req, void *arg)
 		log_warnx("control: request without a socket");
 		api_error(req, 500, API_ERR_INTERNAL,
 		    "cannot tell who is calling");
+		return;
+	}
+	if (srv->tcp) {
+		/* the Host header and the bearer token, not credentials */
+		if (apitcp_allowed(req))
+			api_dispatch(req);
 		return;
 	}
 	if (control_caller_ok(fd, &uid, &pid) != 1) {

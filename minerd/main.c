@@ -29,6 +29,8 @@
 #include "minerd.h"
 #include "profile.h"
 #include "miner.h"
+#include "select.h"
+#include "serve.h"
 
 static struct minerd_env	 minerd_env;
 
@@ -110,7 +112,9 @@ main(int argc, char *argv[])
 
 	control_init();
 	net_init();
+	select_init();
 	miner_init();
+	serve_init();
 	env->iev_keyd.open = env->iev_netd.open = 0;
 	imsgev_add(&env->iev_parent);
 	if (imsgev_compose(&env->iev_parent, IMSG_READY, 0, 0, -1, NULL,
@@ -148,7 +152,8 @@ minerd_check_conf(const struct child_init *ci)
 	    memchr(ci->root, '\0', sizeof(ci->root)) == NULL ||
 	    memchr(ci->workdir, '\0', sizeof(ci->workdir)) == NULL ||
 	    memchr(ci->node_name, '\0', sizeof(ci->node_name)) == NULL ||
-	    ci->ctl_max_conn == 0 || ci->ctl_timeout == 0)
+	    ci->ctl_max_conn == 0 || ci->ctl_timeout == 0 ||
+	    select_conf_check(ci) != NULL)
 		fatalx("bad configuration from the parent");
 	if (ci->node_name[0] != '\0' && node_name_check(ci->node_name,
 	    strlen(ci->node_name), NULL, 0) == -1)
@@ -230,6 +235,12 @@ minerd_dispatch_parent(int fd, short event, void *arg)
 				fatalx("bad IMSG_CTL_LISTEN");
 			control_listen(pfd);
 			break;
+		case IMSG_API_LISTEN:
+			if (imsg_get_len(&imsg) != 0 ||
+			    (pfd = imsg_get_fd(&imsg)) == -1)
+				fatalx("bad IMSG_API_LISTEN");
+			control_api_listen(pfd);
+			break;
 		case IMSG_RECONF:
 			if (imsg_get_data(&imsg, &ci, sizeof(ci)) == -1)
 				fatalx("bad IMSG_RECONF");
@@ -253,6 +264,7 @@ minerd_dispatch_parent(int fd, short event, void *arg)
 			env->conf.ring_lines = ci.ring_lines;
 			env->conf.ring_bytes = ci.ring_bytes;
 			env->conf.miner_stop_grace = ci.miner_stop_grace;
+			select_reconf(&ci);
 			control_reconf();
 			break;
 		case IMSG_STATUS:

@@ -13,11 +13,12 @@
  *
  * minerd asks with IMSG_MINER_SPAWN (the driver's arguments and config
  * file), IMSG_MINER_STOP and IMSG_MINER_RESTART, by slot.  A request
- * of the control API waits on one of those answers, parked on its
- * slot with a timer: every parked request gets an answer, a 504 at
- * worst.  Output lines go into the slot's ring (ring.c), stats come
- * from polls (poll.c) or output lines, and the watchdog (watchdog.c)
- * restarts a miner that does not hash or answer.
+ * of the control API (or of a controller, serve.c) waits on one of
+ * those answers, parked on its slot with a timer: every parked request
+ * gets its outcome exactly once, a 504 at worst.  Output lines go
+ * into the slot's ring (ring.c), stats come from polls (poll.c) or
+ * output lines, and the watchdog (watchdog.c) restarts a miner that
+ * does not hash or answer.
  */
 
 #include <sys/types.h>
@@ -59,10 +60,12 @@ static struct miner		 miners[MINER_SLOTS_MAX];
 static struct miner_priv	 privs[MINER_SLOTS_MAX];
 static struct event		*ev_autostart;
 
-static void	miner_start(struct evhttp_request *, const struct profile *,
-		    const char *);
-static void	miner_fail(struct evhttp_request *, int, int, const char *,
-		    ...) __attribute__((__format__ (printf, 4, 5)));
+static void	miner_http_done(void *, int, int, const char *,
+		    const struct miner *);
+static void	miner_start(const struct profile *, const char *,
+		    miner_done_cb, void *);
+static void	miner_fail(miner_done_cb, void *, int, int, const char *,
+		    ...) __attribute__((__format__ (printf, 5, 6)));
 static int	miner_name_ok(const char *);
 static int	miner_pick_port(uint16_t *);
 static int	miner_port_used(uint16_t);
@@ -78,7 +81,7 @@ static void	miner_note(struct miner *, const char *, ...)
 static void	miner_tick_start(struct miner *);
 static void	miner_tick_stop(struct miner *);
 static void	miner_tick(int, short, void *);
-static int	miner_park(struct miner *, struct evhttp_request *,
+static int	miner_park(struct miner *, miner_done_cb, void *,
 		    enum miner_pend, int);
 static void	miner_pend_clear(struct miner *);
 static void	miner_pend_reply(struct miner *, int);
@@ -87,7 +90,6 @@ static void	miner_pend_error(struct miner *, int, int, const char *, ...)
 static void	miner_pend_timeout(int, short, void *);
 static int	miner_send_slot(struct miner *, uint32_t);
 static void	miner_autostart_run(int, short, void *);
-static const char *miner_state_name(enum miner_state);
 static json_t	*miner_rate_json(double);
 static json_t	*miner_vis_json(const char *);
 static const char *miner_record_check(const struct miner_record *);
@@ -169,7 +171,7 @@ miner_name_ok(const char *s)
 
 /* An error for the caller, or for the log when there is none. */
 static void
-miner_fail(struct evhttp_request *req, int status, int code,
+miner_fail(miner_done_cb cb, void *arg, int status, int code,
     const char *fmt, ...)
 {
 	va_list	 ap;
@@ -178,10 +180,26 @@ miner_fail(struct evhttp_request *req, int status, int code,
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (req != NULL)
-		api_error(req, status, code, "%s", msg);
+	if (cb != NULL)
+		cb(arg, status, code, msg, NULL);
 	else
 		log_warnx("autostart: %s", msg);
+}
+
+/*
+ * The control API's waiter: the outcome as an HTTP answer, the miner's
+ * record on success.
+ */
+static void
+miner_http_done(void *arg, int status, int code, const char *message,
+    const struct miner *m)
+{
+	struct evhttp_request	*req = arg;
+
+	if (message == NULL)
+		api_reply(req, status, miner_json(m));
+	else
+		api_error(req, status, code, "%s", message);
 }
 
 /*
@@ -192,12 +210,19 @@ void
 miner_start_req(struct evhttp_request *req, const struct profile *pr,
     const char *name)
 {
-	miner_start(req, pr, name);
+	miner_start(pr, name, miner_http_done, req);
+}
+
+void
+miner_start_cb(const struct profile *pr, const char *name,
+    miner_done_cb done, void *arg)
+{
+	miner_start(pr, name, done, arg);
 }
 
 static void
-miner_start(struct evhttp_request *req, const struct profile *pr,
-    const char *name)
+miner_start(const struct profile *pr, const char *name, miner_done_cb cb,
+    void *arg)
 {
 	struct miner		*m;
 	struct miner_priv	*p;
@@ -214,33 +239,33 @@ miner_start(struct evhttp_request *req, const struct profile *pr,
 	if (name == NULL || name[0] == '\0')
 		name = pr->id;
 	if (!miner_name_ok(name)) {
-		miner_fail(req, 400, API_ERR_INVALID, "name: want 1 to %d "
-		    "of [A-Za-z0-9._-], not starting with '.'",
+		miner_fail(cb, arg, 400, API_ERR_INVALID, "name: want 1 to "
+		    "%d of [A-Za-z0-9._-], not starting with '.'",
 		    MINER_NAME_MAX);
 		return;
 	}
 	if ((m = miner_find(name)) != NULL) {
 		if (m->state != MINER_FAILED && m->state != MINER_STOPPED) {
-			miner_fail(req, 409, API_ERR_FAILED, "a miner named "
-			    "%s exists (%s)", name,
+			miner_fail(cb, arg, 409, API_ERR_FAILED, "a miner "
+			    "named %s exists (%s)", name,
 			    miner_state_name(m->state));
 			return;
 		}
 		if (((struct miner_priv *)m->priv)->pend != MPEND_NONE) {
-			miner_fail(req, 409, API_ERR_FAILED, "a request on "
-			    "miner %s is in progress", name);
+			miner_fail(cb, arg, 409, API_ERR_FAILED, "a request "
+			    "on miner %s is in progress", name);
 			return;
 		}
 		/* a failed run of that name gives its slot to this one */
 		miner_clear(m);
 	} else if ((m = miner_free_slot()) == NULL) {
-		miner_fail(req, 503, API_ERR_FAILED, "all %d miner slots "
-		    "are in use", MINER_SLOTS_MAX);
+		miner_fail(cb, arg, 503, API_ERR_FAILED, "all %d miner "
+		    "slots are in use", MINER_SLOTS_MAX);
 		return;
 	}
 	if ((drv = driver_find(pr->type)) == NULL) {
-		miner_fail(req, 400, API_ERR_INVALID, "profile %s: unknown "
-		    "miner type", pr->id);
+		miner_fail(cb, arg, 400, API_ERR_INVALID, "profile %s: "
+		    "unknown miner type", pr->id);
 		return;
 	}
 
@@ -248,8 +273,8 @@ miner_start(struct evhttp_request *req, const struct profile *pr,
 	(void)strlcpy(run.name, name, sizeof(run.name));
 	if (drv->poll != POLL_NONE) {
 		if (miner_pick_port(&run.api_port) == -1) {
-			miner_fail(req, 503, API_ERR_FAILED, "no free API "
-			    "port on 127.0.0.1 for miner %s", name);
+			miner_fail(cb, arg, 503, API_ERR_FAILED, "no free "
+			    "API port on 127.0.0.1 for miner %s", name);
 			return;
 		}
 		randombytes_buf(raw, sizeof(raw));
@@ -259,7 +284,7 @@ miner_start(struct evhttp_request *req, const struct profile *pr,
 	}
 
 	if ((sp = calloc(1, sizeof(*sp))) == NULL) {
-		miner_fail(req, 500, API_ERR_INTERNAL, "out of memory");
+		miner_fail(cb, arg, 500, API_ERR_INTERNAL, "out of memory");
 		return;
 	}
 	sp->slot = m->slot;
@@ -268,8 +293,8 @@ miner_start(struct evhttp_request *req, const struct profile *pr,
 	(void)strlcpy(sp->profile, pr->id, sizeof(sp->profile));
 	if (strlcpy(sp->binary, driver_binary(pr), sizeof(sp->binary)) >=
 	    sizeof(sp->binary)) {
-		miner_fail(req, 400, API_ERR_INVALID, "profile %s: binary: "
-		    "too long", pr->id);
+		miner_fail(cb, arg, 400, API_ERR_INVALID, "profile %s: "
+		    "binary: too long", pr->id);
 		goto done;
 	}
 	sp->api_port = run.api_port;
@@ -277,20 +302,21 @@ miner_start(struct evhttp_request *req, const struct profile *pr,
 	err[0] = '\0';
 	if (drv->args(pr, &run, sp->argv, &sp->argc, err, sizeof(err)) ==
 	    -1 || sp->argc > MINER_ARGS_MAX) {
-		miner_fail(req, 400, API_ERR_INVALID, "profile %s: %s", pr->id,
-		    err[0] != '\0' ? err : "too many arguments");
+		miner_fail(cb, arg, 400, API_ERR_INVALID, "profile %s: %s",
+		    pr->id, err[0] != '\0' ? err : "too many arguments");
 		goto done;
 	}
 	if (drv->config(pr, &run, sp->config_name, sizeof(sp->config_name),
 	    &cbuf, &clen, err, sizeof(err)) == -1) {
-		miner_fail(req, 400, API_ERR_INVALID, "profile %s: %s", pr->id,
-		    err[0] != '\0' ? err : "cannot build the config file");
+		miner_fail(cb, arg, 400, API_ERR_INVALID, "profile %s: %s",
+		    pr->id, err[0] != '\0' ? err :
+		    "cannot build the config file");
 		goto done;
 	}
 	if (sp->config_name[0] == '\0')
 		clen = 0;
 	if (clen > MINER_CONFIG_MAX) {
-		miner_fail(req, 400, API_ERR_INVALID, "profile %s: the "
+		miner_fail(cb, arg, 400, API_ERR_INVALID, "profile %s: the "
 		    "miner's config file is %zu bytes: at most %d", pr->id,
 		    clen, MINER_CONFIG_MAX);
 		goto done;
@@ -307,8 +333,8 @@ miner_start(struct evhttp_request *req, const struct profile *pr,
 	if (!env->iev_parent.open || imsg_composev(&env->iev_parent.ibuf,
 	    IMSG_MINER_SPAWN, 0, 0, -1, iov, niov) == -1) {
 		log_warn("miner %s: spawn request", name);
-		miner_fail(req, 503, API_ERR_FAILED, "cannot ask the parent "
-		    "to start miner %s", name);
+		miner_fail(cb, arg, 503, API_ERR_FAILED, "cannot ask the "
+		    "parent to start miner %s", name);
 		goto done;
 	}
 	imsgev_add(&env->iev_parent);
@@ -329,10 +355,10 @@ miner_start(struct evhttp_request *req, const struct profile *pr,
 		m->ring = ring_new(env->conf.ring_lines, env->conf.ring_bytes);
 	log_info("miner %s: starting from profile %s (%s)", name, pr->id,
 	    drv->name);
-	if (req != NULL && miner_park(m, req, MPEND_START,
+	if (cb != NULL && miner_park(m, cb, arg, MPEND_START,
 	    MINER_START_TIMEOUT) == -1)
-		api_error(req, 500, API_ERR_INTERNAL, "cannot wait for the "
-		    "parent: the miner is being started");
+		cb(arg, 500, API_ERR_INTERNAL, "cannot wait for the "
+		    "parent: the miner is being started", m);
  done:
 	if (cbuf != NULL) {
 		sodium_memzero(cbuf, clen);
@@ -410,54 +436,76 @@ miner_port_used(uint16_t port)
 void
 miner_stop_req(struct evhttp_request *req, struct miner *m)
 {
+	miner_stop_cb(m, miner_http_done, req);
+}
+
+void
+miner_stop_cb(struct miner *m, miner_done_cb done, void *arg)
+{
 	struct miner_priv	*p = m->priv;
+	char			 msg[MINER_ERR_MAX];
 
 	if (p->pend != MPEND_NONE) {
-		api_error(req, 409, API_ERR_FAILED, "a request on miner %s is "
+		(void)snprintf(msg, sizeof(msg), "a request on miner %s is "
 		    "in progress", m->name);
+		done(arg, 409, API_ERR_FAILED, msg, m);
 		return;
 	}
 	if (miner_send_slot(m, IMSG_MINER_STOP) == -1) {
-		api_error(req, 503, API_ERR_FAILED, "cannot ask the parent "
-		    "to stop miner %s", m->name);
+		(void)snprintf(msg, sizeof(msg), "cannot ask the parent to "
+		    "stop miner %s", m->name);
+		done(arg, 503, API_ERR_FAILED, msg, m);
 		return;
 	}
 	log_info("miner %s: stopping", m->name);
 	if (m->pid <= 0) {
 		/* nothing runs (failed, or waiting to restart): done */
 		m->state = MINER_STOPPED;
-		api_reply(req, 200, miner_json(m));
+		done(arg, 200, 0, NULL, m);
 		miner_clear(m);
 		return;
 	}
 	m->state = MINER_STOPPING;
-	if (miner_park(m, req, MPEND_STOP, miner_grace() +
-	    MINER_REPLY_MARGIN) == -1)
-		api_error(req, 500, API_ERR_INTERNAL, "cannot wait for the "
+	if (miner_park(m, done, arg, MPEND_STOP, miner_grace() +
+	    MINER_REPLY_MARGIN) == -1) {
+		(void)snprintf(msg, sizeof(msg), "cannot wait for the "
 		    "parent: miner %s is being stopped", m->name);
+		done(arg, 500, API_ERR_INTERNAL, msg, m);
+	}
 }
 
 void
 miner_restart_req(struct evhttp_request *req, struct miner *m)
 {
+	miner_restart_cb(m, miner_http_done, req);
+}
+
+void
+miner_restart_cb(struct miner *m, miner_done_cb done, void *arg)
+{
 	struct miner_priv	*p = m->priv;
+	char			 msg[MINER_ERR_MAX];
 
 	if (p->pend != MPEND_NONE) {
-		api_error(req, 409, API_ERR_FAILED, "a request on miner %s is "
+		(void)snprintf(msg, sizeof(msg), "a request on miner %s is "
 		    "in progress", m->name);
+		done(arg, 409, API_ERR_FAILED, msg, m);
 		return;
 	}
 	if (miner_send_slot(m, IMSG_MINER_RESTART) == -1) {
-		api_error(req, 503, API_ERR_FAILED, "cannot ask the parent "
-		    "to restart miner %s", m->name);
+		(void)snprintf(msg, sizeof(msg), "cannot ask the parent to "
+		    "restart miner %s", m->name);
+		done(arg, 503, API_ERR_FAILED, msg, m);
 		return;
 	}
 	log_info("miner %s: restarting", m->name);
 	miner_note(m, "lethd: restart requested");
-	if (miner_park(m, req, MPEND_RESTART, miner_grace() +
-	    MINER_REPLY_MARGIN) == -1)
-		api_error(req, 500, API_ERR_INTERNAL, "cannot wait for the "
+	if (miner_park(m, done, arg, MPEND_RESTART, miner_grace() +
+	    MINER_REPLY_MARGIN) == -1) {
+		(void)snprintf(msg, sizeof(msg), "cannot wait for the "
 		    "parent: miner %s is being restarted", m->name);
+		done(arg, 500, API_ERR_INTERNAL, msg, m);
+	}
 }
 
 /* The watchdog's restart: as a crash, with a log line. */
@@ -491,7 +539,7 @@ miner_send_slot(struct miner *m, uint32_t type)
  */
 
 static int
-miner_park(struct miner *m, struct evhttp_request *req,
+miner_park(struct miner *m, miner_done_cb done, void *arg,
     enum miner_pend kind, int timeout)
 {
 	struct miner_priv	*p = m->priv;
@@ -509,7 +557,8 @@ miner_park(struct miner *m, struct evhttp_request *req,
 		return (-1);
 	}
 	p->pend = kind;
-	p->req = req;
+	p->done = done;
+	p->done_arg = arg;
 	p->pend_started = m->started;
 	return (0);
 }
@@ -522,18 +571,22 @@ miner_pend_clear(struct miner *m)
 	if (p->ev_pend != NULL)
 		evtimer_del(p->ev_pend);
 	p->pend = MPEND_NONE;
-	p->req = NULL;
+	p->done = NULL;
+	p->done_arg = NULL;
 }
 
+/* The parked request's outcome: cleared first, so that the waiter may
+ * ask again from its callback. */
 static void
 miner_pend_reply(struct miner *m, int status)
 {
 	struct miner_priv	*p = m->priv;
-	struct evhttp_request	*req = p->req;
+	miner_done_cb		 done = p->done;
+	void			*arg = p->done_arg;
 
 	miner_pend_clear(m);
-	if (req != NULL)
-		api_reply(req, status, miner_json(m));
+	if (done != NULL)
+		done(arg, status, 0, NULL, m);
 }
 
 static void
@@ -541,17 +594,18 @@ miner_pend_error(struct miner *m, int status, int code, const char *fmt,
     ...)
 {
 	struct miner_priv	*p = m->priv;
-	struct evhttp_request	*req = p->req;
+	miner_done_cb		 done = p->done;
+	void			*arg = p->done_arg;
 	va_list			 ap;
 	char			 msg[MINER_ERR_MAX];
 
 	miner_pend_clear(m);
-	if (req == NULL)
+	if (done == NULL)
 		return;
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	api_error(req, status, code, "%s", msg);
+	done(arg, status, code, msg, m);
 }
 
 static void
@@ -1006,8 +1060,8 @@ miner_refused(const struct miner_refusal *rf)
 {
 	struct miner		*m;
 	struct miner_priv	*p;
-	struct evhttp_request	*req;
 	char			 reason[MINER_VIS_MAX(sizeof(rf->reason))];
+	int			 gone;
 
 	if (rf->slot >= MINER_SLOTS_MAX ||
 	    memchr(rf->reason, '\0', sizeof(rf->reason)) == NULL) {
@@ -1023,16 +1077,17 @@ miner_refused(const struct miner_refusal *rf)
 	log_warnx("miner %s: refused: %s", m->name, reason);
 	(void)snprintf(m->last_error, sizeof(m->last_error), "refused: %.200s",
 	    reason);
-	if (p->pend == MPEND_START || p->pend == MPEND_RESTART) {
-		req = p->req;
-		miner_pend_clear(m);
-		if (req != NULL)
-			api_error(req, 400, API_ERR_FAILED, "%s", reason);
-	}
-	if (m->pid <= 0 && m->state == MINER_STARTING)
-		miner_clear(m);		/* a spawn that never ran */
+	/* a spawn that never ran is forgotten: nothing runs */
+	gone = m->pid <= 0 && m->state == MINER_STARTING;
+	if (gone)
+		m->state = MINER_STOPPED;
 	else if (m->pid <= 0)
 		m->state = MINER_FAILED;
+	/* the waiter sees the state that follows the refusal */
+	if (p->pend == MPEND_START || p->pend == MPEND_RESTART)
+		miner_pend_error(m, 400, API_ERR_FAILED, "%s", reason);
+	if (gone)
+		miner_clear(m);
 	return (0);
 }
 
@@ -1079,7 +1134,7 @@ miner_autostart_run(int fd, short event, void *arg)
 		if (m != NULL)
 			continue;
 		log_info("autostart: profile %s", pr->id);
-		miner_start(NULL, pr, NULL);
+		miner_start(pr, NULL, NULL, NULL);
 	}
 }
 
@@ -1087,7 +1142,7 @@ miner_autostart_run(int fd, short event, void *arg)
  * JSON.
  */
 
-static const char *
+const char *
 miner_state_name(enum miner_state s)
 {
 	switch (s) {

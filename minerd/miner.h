@@ -56,6 +56,27 @@ void	 miner_stop_req(struct evhttp_request *, struct miner *);
 /* Restart: answers 200 with the new record. */
 void	 miner_restart_req(struct evhttp_request *, struct miner *);
 
+/*
+ * The same for any waiter (the *_req above are these with a waiter
+ * that answers the HTTP request): done runs exactly once, at once
+ * when the request is refused, else when the parent reported the
+ * outcome or the wait timed out; possibly before the call returns.
+ * On success code is 0, message NULL and status 200 (201 for a
+ * start); on failure code is an API_ERR_*, message the reason and
+ * status the HTTP status the control API gives it.  m is the miner
+ * (always on success, when there is one on failure), valid only
+ * during the call.  done must not be NULL for a stop or a restart;
+ * a start with done NULL waits for nothing (autostart).
+ */
+typedef void	(*miner_done_cb)(void *arg, int status, int code,
+		    const char *message, const struct miner *m);
+void	 miner_start_cb(const struct profile *, const char *name,
+	    miner_done_cb, void *);
+void	 miner_stop_cb(struct miner *, miner_done_cb, void *);
+void	 miner_restart_cb(struct miner *, miner_done_cb, void *);
+/* "starting", "running", "backoff", "stopping", "stopped", "failed" */
+const char *miner_state_name(enum miner_state);
+
 struct miner	*miner_find(const char *name);
 struct miner	*miner_first(void);
 struct miner	*miner_next(struct miner *);

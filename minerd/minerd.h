@@ -109,9 +109,15 @@ json_t		*json_string_safe(const char *);
 /* control.c */
 void		 control_init(void);
 void		 control_listen(int);
+void		 control_api_listen(int);
 void		 control_reconf(void);
 unsigned int	 control_nconn(void);
 int		 control_caller_ok(int, uid_t *, pid_t *);
+
+/* apitcp.c: the loopback TCP API's Host and bearer-token checks */
+int		 apitcp_listening(int);
+void		 apitcp_reconf(void);
+int		 apitcp_allowed(struct evhttp_request *);
 
 /* api.c */
 void		 api_dispatch(struct evhttp_request *);
@@ -129,6 +135,10 @@ unsigned int	 api_npending(void);
 int		 api_peer_route(const char *);
 void		 api_peer_dispatch(struct evhttp_request *, const char *);
 
+/* api_select.c: /api/v1/peers/best (routed before api_peer.c) */
+int		 api_select_route(const char *);
+void		 api_select_dispatch(struct evhttp_request *, const char *);
+
 /* api_history.c: /api/v1/history/{miner} */
 int		 api_history_route(const char *);
 void		 api_history_dispatch(struct evhttp_request *, const char *);
@@ -136,6 +146,10 @@ void		 api_history_dispatch(struct evhttp_request *, const char *);
 /* api_miner.c: /api/v1/profiles* and /api/v1/miners* */
 int		 api_miner_route(const char *);
 void		 api_miner_dispatch(struct evhttp_request *, const char *);
+
+/* api_remote.c: /api/v1/remote* (the fleet, through remote.c) */
+int		 api_remote_route(const char *);
+void		 api_remote_dispatch(struct evhttp_request *, const char *);
 
 /* net.c: the peer transport, minerd's side */
 struct imsg;

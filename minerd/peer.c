@@ -420,6 +420,7 @@ peer_new(const uint8_t pk[32])
 	node_id(pk, p->id);
 	p->access = ACCESS_NONE;
 	p->ping_ms = -1;
+	p->geo_km = -1;
 	p->score = PEER_SCORE_START;
 	return (p);
 }
@@ -729,8 +730,8 @@ peer_json(const struct peer *p)
 			return (NULL);
 		}
 	node_pk_b64(p->pk, b64);
-	o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:b, s:b, s:o, s:i, "
-	    "s:o, s:I, s:o}",
+	o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:b, s:b, s:o, s:o, "
+	    "s:o, s:i, s:o, s:I, s:o}",
 	    "id", p->id,
 	    "name", json_string_safe(p->name),
 	    "address", json_string_safe(p->address),
@@ -740,6 +741,9 @@ peer_json(const struct peer *p)
 	    "pinned", p->pinned,
 	    "connected", p->connected,
 	    "pingMs", p->ping_ms >= 0 ? json_real(p->ping_ms) : json_null(),
+	    "hops", PEER_HOPS(p) > 0 ? json_integer(PEER_HOPS(p)) :
+		json_null(),
+	    "geoKm", p->geo_km >= 0 ? json_real(p->geo_km) : json_null(),
 	    "score", p->score,
 	    "lastSeen", p->last_seen > 0 ?
 		json_integer(p->last_seen) : json_null(),

@@ -50,12 +50,18 @@ struct peer {
 	/* in memory */
 	int		 connected;
 	double		 ping_ms;	/* last measured; < 0 unknown */
+	double		 geo_km;	/* from its pong; < 0 unknown */
+	int		 hops;		/* set by a pong: 1 (direct) */
 	int		 score;
 	long long	 last_seen;	/* Unix ms; 0 never */
 	char		 declared_name[NODE_NAME_MAX + 1];	/* shown only */
 	uint8_t		 declared_role;
 	struct replay_cache *replay;	/* msg.h */
 };
+
+/* Hops to p: 1 over a direct session (every session is, until relays
+ * exist); 0 unknown, when not connected. */
+#define PEER_HOPS(p)	((p)->connected ? ((p)->hops > 0 ? (p)->hops : 1) : 0)
 
 /* Load PEERS_FILE from the state dir: 0 (also when missing), -1 bad
  * (err filled: minerd refuses to overwrite what it cannot read). */

@@ -50,9 +50,10 @@ struct miner_priv {
 	long long		 zero_since;	/* mono s: rate low since */
 	long long		 wd_fired;	/* mono s: watchdog acted */
 	long long		 hist_at;	/* read_at put in history */
-	/* one parked request per slot */
+	/* one parked request per slot: its waiter is called once */
 	enum miner_pend		 pend;
-	struct evhttp_request	*req;
+	miner_done_cb		 done;
+	void			*done_arg;
 	struct event		*ev_pend;
 	long long		 pend_started;	/* restart: the old run */
 };

@@ -74,6 +74,7 @@ struct conn {
 	TAILQ_ENTRY(conn)	 half_entry;
 	TAILQ_ENTRY(conn)	 sign_entry;
 	RB_ENTRY(conn)		 key_entry;
+	RB_ENTRY(conn)		 dial_entry;
 	struct ws		*ws;
 	struct hs		*hs;		/* in the handshake only */
 	struct event		*timer;
@@ -86,6 +87,7 @@ struct conn {
 	uint8_t			 initiator;	/* we dialled */
 	uint8_t			 in_half;
 	uint8_t			 announced;	/* in by_key */
+	uint8_t			 in_dial;	/* in dialling */
 	uint8_t			 role;
 	uint8_t			 pk[32];	/* pinned, verified */
 	char			 name[NODE_NAME_MAX + 1];	/* vis'd */
@@ -99,6 +101,7 @@ struct regkey {
 
 TAILQ_HEAD(connlist, conn);
 RB_HEAD(conn_tree, conn);
+RB_HEAD(dial_tree, conn);
 RB_HEAD(reg_tree, regkey);
 
 static int	conn_key_cmp(struct conn *, struct conn *);
@@ -108,12 +111,17 @@ static int	reg_cmp(struct regkey *, struct regkey *);
 RB_PROTOTYPE_INTERNAL(conn_tree, conn, key_entry, conn_key_cmp,
     CONN_RB_ATTR)
 RB_PROTOTYPE_INTERNAL(reg_tree, regkey, entry, reg_cmp, CONN_RB_ATTR)
+RB_PROTOTYPE_INTERNAL(dial_tree, conn, dial_entry, conn_key_cmp,
+    CONN_RB_ATTR)
 
 static struct connlist		 conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct connlist		 half = TAILQ_HEAD_INITIALIZER(half);
 static struct connlist		 signing =
 				    TAILQ_HEAD_INITIALIZER(signing);
 static struct conn_tree		 by_key = RB_INITIALIZER(&by_key);
+/* our dials not yet up, by key: a fleet's dial pass asks for
+ * thousands at once, and each must find its own in O(log n) */
+static struct dial_tree		 dialling = RB_INITIALIZER(&dialling);
 static struct reg_tree		 registry = RB_INITIALIZER(&registry);
 static unsigned int		 nconns, nhalf, nregistry;
 static int64_t			 pairing_until;
@@ -145,6 +153,7 @@ static void	conn_fail(struct conn *, uint16_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static void	conn_close(struct conn *, uint16_t, const char *);
 static void	conn_teardown(struct conn *, const char *);
+static void	conn_undial(struct conn *);
 static void	conn_timer_set(struct conn *, unsigned int);
 static int	conn_self_id(struct hs_identity *);
 static void	conn_hs_start(struct conn *);
@@ -161,6 +170,8 @@ static const char *key_str(const uint8_t *, char *, size_t);
 RB_GENERATE_INTERNAL(conn_tree, conn, key_entry, conn_key_cmp,
     CONN_RB_ATTR)
 RB_GENERATE_INTERNAL(reg_tree, regkey, entry, reg_cmp, CONN_RB_ATTR)
+RB_GENERATE_INTERNAL(dial_tree, conn, dial_entry, conn_key_cmp,
+    CONN_RB_ATTR)
 
 static int
 conn_key_cmp(struct conn *a, struct conn *b)
@@ -228,6 +239,7 @@ conn_new(int initiator, const char *addr)
 static void
 conn_free(struct conn *c)
 {
+	conn_undial(c);
 	if (c->ws != NULL)
 		ws_free(c->ws);
 	event_free(c->timer);
@@ -245,6 +257,16 @@ conn_timer_set(struct conn *c, unsigned int secs)
 		fatal("evtimer_add");
 }
 
+/* Off the dials in progress (it is up, or going). */
+static void
+conn_undial(struct conn *c)
+{
+	if (c->in_dial) {
+		RB_REMOVE(dial_tree, &dialling, c);
+		c->in_dial = 0;
+	}
+}
+
 /*
  * Leave every list, fail what is in flight, tell minerd if it knows
  * of this connection.  Once per connection.
@@ -255,6 +277,7 @@ conn_teardown(struct conn *c, const char *reason)
 	struct conn	*o;
 	int		 tell = 0;
 
+	conn_undial(c);
 	if (c->in_half) {
 		TAILQ_REMOVE(&half, c, half_entry);
 		c->in_half = 0;
@@ -640,6 +663,7 @@ conn_established(struct conn *c)
 		c->in_half = 0;
 		nhalf--;
 	}
+	conn_undial(c);
 	c->state = CONN_UP;
 	tb_init(&c->rate, netd_conf.net_msg_rate);
 	conn_timer_set(c, c->pairing != PAIR_NONE ? NET_PAIRING_WAIT :
@@ -911,12 +935,10 @@ conn_dial(const struct net_dial *d)
 		conn_announce(c);
 		return;
 	}
-	TAILQ_FOREACH(c, &conns, entry)
-		if (c->initiator && c->state < CONN_UP &&
-		    memcmp(c->pk, d->pk, sizeof(c->pk)) == 0) {
-			log_debug("%s: dial already in progress", c->addr);
-			return;
-		}
+	if ((c = RB_FIND(dial_tree, &dialling, &key)) != NULL) {
+		log_debug("%s: dial already in progress", c->addr);
+		return;
+	}
 	(void)strlcpy(host, d->host, sizeof(host));
 	hl = strlen(host);
 	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
@@ -969,6 +991,8 @@ conn_dial(const struct net_dial *d)
 		return;
 	}
 	memcpy(c->pk, d->pk, sizeof(c->pk));
+	RB_INSERT(dial_tree, &dialling, c);
+	c->in_dial = 1;
 	if ((c->ws = ws_connect(ev_base, fd, addr, &limits, &conn_cb,
 	    c)) == NULL) {
 		log_warnx("dial %s: cannot set up the connection", addr);

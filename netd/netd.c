@@ -52,6 +52,7 @@ static int	netd_keyd_imsg(struct imsg *);
 static int	netd_minerd_imsg(struct imsg *);
 static void	netd_sibling_bad(struct imsgev *, const char *, uint32_t);
 static void	netd_listen(int);
+static size_t	netd_minerd_queue(void);
 static void	netd_accept(int, short, void *);
 
 static __attribute__((__noreturn__)) void
@@ -177,9 +178,21 @@ netd_to_minerd(uint32_t type, const void *data, size_t len)
 	return (netd_to_minerd2(type, data, len, NULL, 0));
 }
 
+/* The bound on minerd's queue for max connections sessions. */
+static size_t
+netd_minerd_queue(void)
+{
+	size_t	 q;
+
+	q = IMSG_WQUEUE_MAX + (size_t)netd_conf.net_max_conn *
+	    NET_MINERD_PER_CONN;
+	return (q < NET_MINERD_QUEUE_MAX ? q : NET_MINERD_QUEUE_MAX);
+}
+
 /*
- * minerd's queue is bounded by imsg: when it is full, this message is
- * dropped (logged, rate-limited); netd never blocks on minerd.
+ * minerd's queue is bounded by imsg (netd_minerd_queue): when it is
+ * full, this message is dropped (logged, rate-limited); netd never
+ * blocks on minerd.
  */
 int
 netd_to_minerd2(uint32_t type, const void *d1, size_t l1, const void *d2,
@@ -239,6 +252,8 @@ netd_dispatch_parent(int fd, short event, void *arg)
 				imsgev_close(&iev_minerd);
 				imsgev_init(&iev_minerd, pfd, PROC_MINERD,
 				    netd_dispatch_minerd, NULL);
+				imsgbuf_set_maxqueue(&iev_minerd.ibuf,
+				    netd_minerd_queue());
 				conn_minerd_new();
 			} else
 				fatalx("IMSG_PIPE for %s", proc_name(proc));

@@ -28,6 +28,15 @@
 /* Room above net_max_message in one WebSocket message: the record
  * overhead and the frame type byte, with slack. */
 #define NET_WS_SLACK		64
+/*
+ * netd -> minerd queue: a fleet's answers to one fan-out (`remote
+ * status --all') arrive at once, faster than minerd verifies them, and
+ * what does not fit is dropped.  So the bound grows with the sessions
+ * netd may hold: NET_MINERD_PER_CONN bytes each (a rig's stats answer
+ * is about 1.3 KiB) over IMSG_WQUEUE_MAX, at most NET_MINERD_QUEUE_MAX.
+ */
+#define NET_MINERD_PER_CONN	4096
+#define NET_MINERD_QUEUE_MAX	((size_t)256 * 1024 * 1024)
 /* Log lines of one kind per second under a flood (the rest counted). */
 #define NET_LOG_PER_SEC		1
 

@@ -141,6 +141,16 @@ child_init_msg(struct child *c, struct child_init *ci)
 	ci->history_minutes = conf->history_minutes;
 	ci->history_max_mb = conf->history_max_mb;
 	ci->miner_stop_grace = conf->miner_stop_grace;
+	ci->has_location = conf->has_location;
+	ci->lat_e6 = conf->lat_e6;
+	ci->lon_e6 = conf->lon_e6;
+	memcpy(ci->select_weight, conf->select_weight,
+	    sizeof(ci->select_weight));
+	memcpy(ci->select_bound, conf->select_bound,
+	    sizeof(ci->select_bound));
+	ci->select_ping_interval = conf->select_ping_interval;
+	ci->remote_timeout = conf->remote_timeout;
+	ci->remote_command_timeout = conf->remote_command_timeout;
 }
 
 /*
@@ -323,6 +333,16 @@ child_wire(struct child *c)
 		if ((fd = dup(env->ctl_fd)) == -1)
 			fatal("dup");
 		if (imsgev_compose(&c->iev, IMSG_CTL_LISTEN, 0, 0, fd, NULL,
+		    0) == -1) {
+			close(fd);
+			child_cutoff(c, "listen");
+			break;
+		}
+		if (env->api_fd == -1)
+			break;
+		if ((fd = dup(env->api_fd)) == -1)
+			fatal("dup");
+		if (imsgev_compose(&c->iev, IMSG_API_LISTEN, 0, 0, fd, NULL,
 		    0) == -1) {
 			close(fd);
 			child_cutoff(c, "listen");

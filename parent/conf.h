@@ -85,6 +85,20 @@
 #define CONF_HISTORY_MAX	(366 * 24 * 3600)	/* s: a year */
 #define CONF_HISTORY_MB_MAX	65536	/* MiB: 64 GiB of SQLite */
 
+/* Peer selection (lethd.conf(5), PEER SELECTION). */
+#define CONF_LAT_MAX		90	/* degrees either side */
+#define CONF_LON_MAX		180	/* degrees either side */
+#define CONF_LOCATION_DIGITS	6	/* decimals kept: 0.11 m */
+#define CONF_WEIGHT_DIGITS	3	/* decimals kept of a weight */
+#define CONF_DECIMAL_INT_MAX	9	/* digits before the point */
+#define CONF_WEIGHT_MAX		1000	/* a weight 1000 times another */
+#define CONF_BOUND_PING_MAX	3600000	/* ms: an hour */
+#define CONF_BOUND_HOPS_MAX	255	/* hops */
+#define CONF_BOUND_GEO_MAX	20016	/* km: half a great circle */
+#define CONF_BOUND_SCORE_MAX	100	/* points: the score's scale */
+#define CONF_SELECT_PING_MAX	86400	/* s: a day between pings */
+#define CONF_REMOTE_TIMEOUT_MAX	3600	/* s: the control timeout's max */
+
 struct conf_listen {
 	struct sockaddr_storage	ss;	/* numeric address and port */
 	socklen_t		sslen;
@@ -109,6 +123,8 @@ struct lethd_conf {
 	char			 name[NODE_NAME_MAX + 1];	/* "" = host */
 	struct conf_listen	 listen[NET_MAX_LISTEN];
 	unsigned int		 nlisten;
+	struct conf_listen	 api_listen;		/* loopback TCP API */
+	int			 api_listen_set;		/* 0: none */
 	unsigned int		 ctl_max_conn;
 	unsigned int		 ctl_timeout;		/* seconds */
 	unsigned int		 net_max_conn;
@@ -149,6 +165,16 @@ struct lethd_conf {
 	unsigned int		 history_samples;	/* s of 10 s samples */
 	unsigned int		 history_minutes;	/* s of averages */
 	unsigned int		 history_max_mb;	/* database cap */
+	/* peer selection */
+	int			 has_location;		/* location line */
+	int			 lat_e6;		/* microdegrees */
+	int			 lon_e6;
+	unsigned int		 select_weight[SELECT_DIMS];	/* 1/1000 */
+	unsigned int		 select_bound[SELECT_DIMS];
+	unsigned int		 select_ping_interval;	/* seconds */
+	/* fleet operations */
+	unsigned int		 remote_timeout;	/* s: reads */
+	unsigned int		 remote_command_timeout; /* s: start, stop */
 	unsigned int		 opts;
 };
 

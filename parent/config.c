@@ -119,6 +119,19 @@ conf_defaults(struct lethd_conf *conf)
 	conf->history_samples = HISTORY_SAMPLES_DEFAULT;
 	conf->history_minutes = HISTORY_MINUTES_DEFAULT;
 	conf->history_max_mb = HISTORY_MAX_MB_DEFAULT;
+	conf->has_location = 0;
+	conf->lat_e6 = conf->lon_e6 = 0;
+	conf->select_weight[SELECT_PING] = SELECT_WEIGHT_PING_DEFAULT;
+	conf->select_weight[SELECT_HOPS] = SELECT_WEIGHT_HOPS_DEFAULT;
+	conf->select_weight[SELECT_GEO] = SELECT_WEIGHT_GEO_DEFAULT;
+	conf->select_weight[SELECT_SCORE] = SELECT_WEIGHT_SCORE_DEFAULT;
+	conf->select_bound[SELECT_PING] = SELECT_BOUND_PING_DEFAULT;
+	conf->select_bound[SELECT_HOPS] = SELECT_BOUND_HOPS_DEFAULT;
+	conf->select_bound[SELECT_GEO] = SELECT_BOUND_GEO_DEFAULT;
+	conf->select_bound[SELECT_SCORE] = SELECT_BOUND_SCORE_DEFAULT;
+	conf->select_ping_interval = SELECT_PING_INTERVAL_DEFAULT;
+	conf->remote_timeout = REMOTE_TIMEOUT_DEFAULT;
+	conf->remote_command_timeout = REMOTE_COMMAND_TIMEOUT_DEFAULT;
 }
 
 /*
@@ -211,6 +224,49 @@ conf_print_miners(FILE *fp, const struct lethd_conf *conf)
 	fprintf(fp, "history size %u\n", conf->history_max_mb);
 }
 
+/* A fixed-point value: digits decimals, the sign of v. */
+static void
+conf_print_fixed(FILE *fp, long long v, unsigned int digits)
+{
+	long long	 scale = 1;
+	unsigned int	 i;
+
+	for (i = 0; i < digits; i++)
+		scale *= 10;
+	fprintf(fp, "%s%lld.%0*lld", v < 0 ? "-" : "", (v < 0 ? -v : v) /
+	    scale, (int)digits, (v < 0 ? -v : v) % scale);
+}
+
+/* The PEER SELECTION keywords, in lethd.conf(5)'s order. */
+static void
+conf_print_select(FILE *fp, const struct lethd_conf *conf)
+{
+	static const char *const dims[SELECT_DIMS] = {
+		"ping", "hops", "geo", "score"
+	};
+	unsigned int		 i;
+
+	if (!conf->has_location)
+		fputs("# location not set\n", fp);
+	else {
+		fputs("location ", fp);
+		conf_print_fixed(fp, conf->lat_e6, CONF_LOCATION_DIGITS);
+		fputc(' ', fp);
+		conf_print_fixed(fp, conf->lon_e6, CONF_LOCATION_DIGITS);
+		fputc('\n', fp);
+	}
+	for (i = 0; i < SELECT_DIMS; i++) {
+		fprintf(fp, "select weight %s ", dims[i]);
+		conf_print_fixed(fp, conf->select_weight[i],
+		    CONF_WEIGHT_DIGITS);
+		fputc('\n', fp);
+	}
+	for (i = 0; i < SELECT_DIMS; i++)
+		fprintf(fp, "select bound %s %u\n", dims[i],
+		    conf->select_bound[i]);
+	fprintf(fp, "select ping interval %u\n", conf->select_ping_interval);
+}
+
 void
 conf_print(FILE *fp, const struct lethd_conf *conf)
 {
@@ -255,8 +311,16 @@ conf_print(FILE *fp, const struct lethd_conf *conf)
 		fputs("\n", fp);
 	}
 	fprintf(fp, "max connections %u\n", conf->net_max_conn);
+	if (conf->api_listen_set) {
+		fputs("api ", fp);
+		conf_print_listen(fp, &conf->api_listen);
+	}
 	conf_print_transport(fp, conf);
 	conf_print_miners(fp, conf);
+	conf_print_select(fp, conf);
+	fprintf(fp, "remote timeout %u\n", conf->remote_timeout);
+	fprintf(fp, "remote command timeout %u\n",
+	    conf->remote_command_timeout);
 	fprintf(fp, "log rate %u\n", conf->log_rate);
 }
 

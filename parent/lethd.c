@@ -131,7 +131,7 @@ main(int argc, char *argv[])
 	if (dirs_setup() == -1)
 		exit(1);
 	tune_miners();
-	if (listen_control() == -1 || listen_net() == -1)
+	if (listen_control() == -1 || listen_net() == -1 || listen_api() == -1)
 		exit(1);
 	if (!env->debug)
 		parent_daemonize();
@@ -353,6 +353,9 @@ parent_reload(void)
 	if (CONF_CHANGED(listen) || CONF_CHANGED(nlisten) ||
 	    CONF_CHANGED(net_max_conn))
 		log_warnx("reload: listeners changed: restart lethd to apply");
+	if (CONF_CHANGED(api_listen) || CONF_CHANGED(api_listen_set))
+		log_warnx("reload: api listen changed: restart lethd to "
+		    "apply");
 	if (CONF_CHANGED(miner_nofile) || CONF_CHANGED(miner_pids) ||
 	    CONF_CHANGED(miner_nproc) || CONF_CHANGED(miner_max))
 		log_warnx("reload: miner limits changed: restart lethd to "
@@ -393,10 +396,20 @@ parent_reload(void)
 	old->history_samples = new.history_samples;
 	old->history_minutes = new.history_minutes;
 	old->history_max_mb = new.history_max_mb;
+	old->has_location = new.has_location;
+	old->lat_e6 = new.lat_e6;
+	old->lon_e6 = new.lon_e6;
+	memcpy(old->select_weight, new.select_weight,
+	    sizeof(old->select_weight));
+	memcpy(old->select_bound, new.select_bound,
+	    sizeof(old->select_bound));
+	old->select_ping_interval = new.select_ping_interval;
+	old->remote_timeout = new.remote_timeout;
+	old->remote_command_timeout = new.remote_command_timeout;
 	child_reconf();
 	log_info("reloaded: log rate, control limits, name, peer "
-	    "transport, miner backoff, polling, watchdog, logs and history "
-	    "applied");
+	    "transport, miner backoff, polling, watchdog, logs, history "
+	    "and peer selection applied");
 }
 
 /*

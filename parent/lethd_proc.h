@@ -47,6 +47,7 @@ struct lethd_env {
 	gid_t			 gid[USER_MAX];
 	gid_t			 ctl_gid;
 	int			 ctl_fd;		/* control socket */
+	int			 api_fd;		/* loopback TCP API, or -1 */
 	int			 net_fd[NET_MAX_LISTEN];
 	unsigned int		 nnet;
 	uint16_t		 net_port[NET_MAX_LISTEN];
@@ -101,5 +102,6 @@ void		 cgroup_fini(void);
 /* listen.c */
 int		 listen_control(void);
 int		 listen_net(void);
+int		 listen_api(void);
 
 #endif /* LETHD_PROC_H */

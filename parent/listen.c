@@ -23,6 +23,7 @@
 
 #define CTL_BACKLOG	16	/* lethctl and a dashboard, not a crowd */
 #define NET_BACKLOG	128	/* peers connecting at once */
+#define API_BACKLOG	16	/* local tools, as the control socket */
 
 int
 listen_control(void)
@@ -136,5 +137,41 @@ listen_net(void)
 		log_debug("netd listens on %s port %u", env->net_addr[i],
 		    env->net_port[i]);
 	}
+	return (0);
+}
+
+/*
+ * The loopback TCP API (api listen): the parser took only loopback
+ * addresses; minerd reads the port it got from the socket itself.
+ */
+int
+listen_api(void)
+{
+	struct conf_listen	*cl = &env->conf.api_listen;
+	int			 fd, on = 1;
+
+	env->api_fd = -1;
+	if (!env->conf.api_listen_set)
+		return (0);
+	fd = socket(cl->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		log_warn("api listen: socket");
+		return (-1);
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (cl->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)) {
+		log_warn("api listen: setsockopt");
+		close(fd);
+		return (-1);
+	}
+	if (bind(fd, (struct sockaddr *)&cl->ss, cl->sslen) == -1 ||
+	    listen(fd, API_BACKLOG) == -1) {
+		log_warn("api listen on port %u", cl->port);
+		close(fd);
+		return (-1);
+	}
+	env->api_fd = fd;
 	return (0);
 }

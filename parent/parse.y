@@ -79,6 +79,14 @@
 #define SEEN_HISTORY_SAMPLES	(1ULL << 41)
 #define SEEN_HISTORY_AVERAGES	(1ULL << 42)
 #define SEEN_HISTORY_SIZE	(1ULL << 43)
+#define SEEN_REMOTE_TIMEOUT	(1ULL << 44)
+#define SEEN_REMOTE_COMMAND	(1ULL << 45)
+
+/* Peer selection statements seen (struct parse's seen_select). */
+#define SEEN_SEL_LOCATION	(1U << 0)
+#define SEEN_SEL_PING		(1U << 1)
+#define SEEN_SEL_WEIGHT(d)	(1U << (2 + (d)))
+#define SEEN_SEL_BOUND(d)	(1U << (2 + SELECT_DIMS + (d)))
 
 /* Room for one input byte vis(3)-encoded, as \ooo. */
 #define VIS_CHAR_MAX		4
@@ -108,6 +116,7 @@ struct parse {
 	const char		*first_word;	/* its bare first word */
 	const char		*first_keyword;	/* or its first keyword */
 	uint64_t		 seen;		/* SEEN_* */
+	unsigned int		 seen_select;	/* SEEN_SEL_* */
 	int			 line_poll;	/* lines of the statements */
 	int			 line_wd_zero;	/* checked against each */
 	int			 line_wd_api;	/* other at the end */
@@ -152,11 +161,19 @@ static void	set_number(struct parse *, uint64_t, const char *,
 static void	set_advertise(struct parse *, const char *);
 static void	add_listen(struct parse *, const char *, int64_t,
 		    const char *);
+static void	set_api_listen(struct parse *, const char *, int64_t,
+		    const char *);
 static void	set_backoff(struct parse *, int64_t, const char *, int64_t,
 		    const char *);
 static void	set_crashes(struct parse *, int64_t, const char *, int64_t,
 		    const char *);
 static void	check_miner_times(struct parse *);
+static int	decimal(const char *, int, int64_t *);
+static int	once_select(struct parse *, unsigned int, const char *);
+static int64_t	select_dim(struct parse *, const char *);
+static void	set_location(struct parse *, const char *, const char *);
+static void	set_weight(struct parse *, int64_t, const char *);
+static void	set_bound(struct parse *, int64_t, int64_t, const char *);
 %}
 
 %token	ADDRESS ADVERTISE CACHE CONNECTIONS CONTROL DIRECTORY GROUP
@@ -166,6 +183,8 @@ static void	check_miner_times(struct parse *);
 %token	AFTER API AVERAGES BACKOFF BYTES CRASHES FAILED FILES GRACE HASHRATE
 %token	HISTORY HUGEPAGES IN LIMIT LINES MINERS MSR NO POLL PROCESSES SAMPLES
 %token	SECONDS SIZE STOP WATCHDOG YES ZERO
+%token	BOUND LOCATION SELECT WEIGHT
+%token	COMMAND REMOTE
 %token	STRING NUMBER ERROR
 
 %%
@@ -252,6 +271,10 @@ main		: DIRECTORY word {
 			add_listen(parse_state, $3.string, $5.number,
 			    $5.string);
 		}
+		| API LISTEN ON word PORT NUMBER {
+			set_api_listen(parse_state, $4.string, $6.number,
+			    $6.string);
+		}
 		| MAXIMUM CONNECTIONS NUMBER {
 			set_number(parse_state, SEEN_NET_MAX_CONN,
 			    "max connections", $3.number, $3.string,
@@ -265,6 +288,8 @@ main		: DIRECTORY word {
 		}
 		| transport
 		| miners
+		| selection
+		| fleet
 		;
 
 /* Peer transport: netd's limits, keyd's signing rate, minerd's checks. */
@@ -453,6 +478,50 @@ miners		: MAXIMUM MINERS NUMBER {
 		}
 		;
 
+/* Peer selection: where we are, and how peers are ranked. */
+selection	: LOCATION word word {
+			set_location(parse_state, $2.string, $3.string);
+		}
+		| SELECT WEIGHT dimension word {
+			set_weight(parse_state, $3.number, $4.string);
+		}
+		| SELECT BOUND dimension NUMBER {
+			set_bound(parse_state, $3.number, $4.number,
+			    $4.string);
+		}
+		| SELECT PING INTERVAL NUMBER {
+			if (once_select(parse_state, SEEN_SEL_PING,
+			    "select ping interval") == 0 &&
+			    in_range(parse_state, "select ping interval",
+			    $4.number, $4.string, 1, CONF_SELECT_PING_MAX) ==
+			    0)
+				parse_state->conf.select_ping_interval =
+				    $4.number;
+		}
+		;
+
+/* -1: not a dimension, reported. */
+dimension	: PING			{ $$.number = SELECT_PING; }
+		| word {
+			$$.number = select_dim(parse_state, $1.string);
+		}
+		;
+
+/* Fleet operations: how long a controller waits for its workers. */
+fleet		: REMOTE TIMEOUT NUMBER {
+			set_number(parse_state, SEEN_REMOTE_TIMEOUT,
+			    "remote timeout", $3.number, $3.string,
+			    1, CONF_REMOTE_TIMEOUT_MAX,
+			    &parse_state->conf.remote_timeout);
+		}
+		| REMOTE COMMAND TIMEOUT NUMBER {
+			set_number(parse_state, SEEN_REMOTE_COMMAND,
+			    "remote command timeout", $4.number, $4.string,
+			    1, CONF_REMOTE_TIMEOUT_MAX,
+			    &parse_state->conf.remote_command_timeout);
+		}
+		;
+
 %%
 
 struct keyword {
@@ -468,8 +537,10 @@ static const struct keyword keywords[] = {
 	{ "api",		API },
 	{ "averages",		AVERAGES },
 	{ "backoff",		BACKOFF },
+	{ "bound",		BOUND },
 	{ "bytes",		BYTES },
 	{ "cache",		CACHE },
+	{ "command",		COMMAND },
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
 	{ "crashes",		CRASHES },
@@ -491,6 +562,7 @@ static const struct keyword keywords[] = {
 	{ "limit",		LIMIT },
 	{ "lines",		LINES },
 	{ "listen",		LISTEN },
+	{ "location",		LOCATION },
 	{ "log",		LOG },
 	{ "max",		MAXIMUM },
 	{ "message",		MESSAGE },
@@ -509,9 +581,11 @@ static const struct keyword keywords[] = {
 	{ "port",		PORT },
 	{ "processes",		PROCESSES },
 	{ "rate",		RATE },
+	{ "remote",		REMOTE },
 	{ "replay",		REPLAY },
 	{ "samples",		SAMPLES },
 	{ "seconds",		SECONDS },
+	{ "select",		SELECT },
 	{ "session",		SESSION },
 	{ "sign",		SIGN },
 	{ "size",		SIZE },
@@ -522,6 +596,7 @@ static const struct keyword keywords[] = {
 	{ "timestamp",		TIMESTAMP },
 	{ "user",		USER },
 	{ "watchdog",		WATCHDOG },
+	{ "weight",		WEIGHT },
 	{ "window",		WINDOW },
 	{ "yes",		YES },
 	{ "zero",		ZERO }
@@ -1338,6 +1413,49 @@ add_listen(struct parse *ps, const char *addr, int64_t port,
 }
 
 /*
+ * api listen on ADDRESS port PORT: the REST API on TCP, loopback only (a
+ * bearer token guards it, not the network).  Once: no SEEN bit, the
+ * flag in the configuration says it.
+ */
+static void
+set_api_listen(struct parse *ps, const char *addr, int64_t port,
+    const char *digits)
+{
+	struct conf_listen	 l;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&l.ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&l.ss;
+	char			 w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+
+	if (ps->conf.api_listen_set) {
+		parse_error(ps, ps->stmt_line, "api listen given twice");
+		return;
+	}
+	if (port < 0 || port > CONF_PORT_MAX) {
+		word_vis(w, sizeof(w), digits);
+		parse_error(ps, ps->stmt_line,
+		    "api listen port %s out of range (0-%d)", w,
+		    CONF_PORT_MAX);
+		return;
+	}
+	word_vis(w, sizeof(w), addr);
+	if (strcmp(addr, "*") == 0 || listen_addr(addr, port, &l) == -1) {
+		parse_error(ps, ps->stmt_line, "invalid api listen address "
+		    "\"%s\" (numeric 127.0.0.0/8 or ::1 only)", w);
+		return;
+	}
+	if ((l.ss.ss_family == AF_INET &&
+	    (ntohl(sin->sin_addr.s_addr) >> 24) != IN_LOOPBACKNET) ||
+	    (l.ss.ss_family == AF_INET6 &&
+	    !IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))) {
+		parse_error(ps, ps->stmt_line, "api listen address \"%s\" is "
+		    "not a loopback address (127.0.0.0/8 or ::1)", w);
+		return;
+	}
+	ps->conf.api_listen = l;
+	ps->conf.api_listen_set = 1;
+}
+
+/*
  * The entry point.
  */
 
@@ -1398,4 +1516,162 @@ conf_parse_buffer(const char *file, const char *buf, size_t len,
 	}
 	free(ps);
 	return (rv);
+}
+
+/*
+ * Peer selection.
+ */
+
+static const char *const select_dims[SELECT_DIMS] = {
+	"ping", "hops", "geo", "score"
+};
+
+/*
+ * A decimal number such as "-12.345678" as an integer count of
+ * 10^-digits, rounded half away from zero: 0, or -1 when s is not
+ * [-]DIGITS[.DIGITS] or has more than CONF_DECIMAL_INT_MAX digits
+ * before the point (the caller checks the range).
+ */
+static int
+decimal(const char *s, int digits, int64_t *out)
+{
+	int64_t	 v = 0, frac = 0, scale = 1;
+	int	 neg = 0, n, up = 0;
+
+	if (*s == '-') {
+		neg = 1;
+		s++;
+	}
+	if (!isdigit((unsigned char)*s))
+		return (-1);
+	for (n = 0; isdigit((unsigned char)*s); s++) {
+		if (++n > CONF_DECIMAL_INT_MAX)
+			return (-1);
+		v = v * 10 + (*s - '0');
+	}
+	for (n = 0; n < digits; n++)
+		scale *= 10;
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return (-1);
+		for (n = 0; isdigit((unsigned char)*s); s++, n++) {
+			if (n < digits)
+				frac = frac * 10 + (*s - '0');
+			else if (n == digits)
+				up = *s >= '5';
+		}
+		for (; n < digits; n++)
+			frac *= 10;
+	}
+	if (*s != '\0')
+		return (-1);
+	v = v * scale + frac + up;
+	*out = neg ? -v : v;
+	return (0);
+}
+
+static int
+once_select(struct parse *ps, unsigned int bit, const char *what)
+{
+	if (ps->seen_select & bit) {
+		parse_error(ps, ps->stmt_line, "%s already set", what);
+		return (-1);
+	}
+	ps->seen_select |= bit;
+	return (0);
+}
+
+/* A dimension's name: its index, or -1 (reported). */
+static int64_t
+select_dim(struct parse *ps, const char *s)
+{
+	char	 w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+	int	 i;
+
+	for (i = 0; i < SELECT_DIMS; i++)
+		if (strcmp(s, select_dims[i]) == 0)
+			return (i);
+	word_vis(w, sizeof(w), s);
+	parse_error(ps, ps->stmt_line, "unknown selection dimension \"%s\": "
+	    "use ping, hops, geo or score", w);
+	return (-1);
+}
+
+/* "location LAT LON", decimal degrees. */
+static void
+set_location(struct parse *ps, const char *lat, const char *lon)
+{
+	char	 w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+	int64_t	 la, lo, max;
+	int	 bad = 0;
+
+	if (once_select(ps, SEEN_SEL_LOCATION, "location") == -1)
+		return;
+	max = (int64_t)CONF_LAT_MAX * LOCATION_SCALE;
+	if (decimal(lat, CONF_LOCATION_DIGITS, &la) == -1 || la < -max ||
+	    la > max) {
+		word_vis(w, sizeof(w), lat);
+		parse_error(ps, ps->stmt_line, "location latitude \"%s\": "
+		    "decimal degrees from -%d to %d expected", w, CONF_LAT_MAX,
+		    CONF_LAT_MAX);
+		bad = 1;
+	}
+	max = (int64_t)CONF_LON_MAX * LOCATION_SCALE;
+	if (decimal(lon, CONF_LOCATION_DIGITS, &lo) == -1 || lo < -max ||
+	    lo > max) {
+		word_vis(w, sizeof(w), lon);
+		parse_error(ps, ps->stmt_line, "location longitude \"%s\": "
+		    "decimal degrees from -%d to %d expected", w, CONF_LON_MAX,
+		    CONF_LON_MAX);
+		bad = 1;
+	}
+	if (bad)
+		return;
+	ps->conf.has_location = 1;
+	ps->conf.lat_e6 = la;
+	ps->conf.lon_e6 = lo;
+}
+
+/* "select weight DIM W", W a decimal from 0 to CONF_WEIGHT_MAX. */
+static void
+set_weight(struct parse *ps, int64_t dim, const char *s)
+{
+	char	 what[32], w[CONF_ERRWORD * VIS_CHAR_MAX + 4];
+	int64_t	 v;
+
+	if (dim < 0 || dim >= SELECT_DIMS)
+		return;
+	(void)snprintf(what, sizeof(what), "select weight %s",
+	    select_dims[dim]);
+	if (once_select(ps, SEEN_SEL_WEIGHT(dim), what) == -1)
+		return;
+	if (decimal(s, CONF_WEIGHT_DIGITS, &v) == -1 || v < 0 ||
+	    v > (int64_t)CONF_WEIGHT_MAX * SELECT_WEIGHT_SCALE) {
+		word_vis(w, sizeof(w), s);
+		parse_error(ps, ps->stmt_line, "%s \"%s\": a decimal from 0 "
+		    "to %d expected", what, w, CONF_WEIGHT_MAX);
+		return;
+	}
+	ps->conf.select_weight[dim] = v;
+}
+
+/* "select bound DIM N", N in the dimension's unit. */
+static void
+set_bound(struct parse *ps, int64_t dim, int64_t n, const char *digits)
+{
+	static const int64_t	 max[SELECT_DIMS] = {
+		CONF_BOUND_PING_MAX, CONF_BOUND_HOPS_MAX, CONF_BOUND_GEO_MAX,
+		CONF_BOUND_SCORE_MAX
+	};
+	char			 what[32];
+
+	if (dim < 0 || dim >= SELECT_DIMS)
+		return;
+	(void)snprintf(what, sizeof(what), "select bound %s",
+	    select_dims[dim]);
+	if (once_select(ps, SEEN_SEL_BOUND(dim), what) == -1 ||
+	    in_range(ps, what, n, digits, 1, max[dim]) == -1)
+		return;
+	ps->conf.select_bound[dim] = n;
 }

@@ -1,0 +1,637 @@
+/*
+ * Fan-outs: one operator call, a signed request to each of N workers
+ * at once (net_request), one answer when all of them answered or ran
+ * out of time.
+ *
+ * Cost, for the 10,000 workers of `remote status --all': one record
+ * per worker in an array sorted by id (an answer finds its record by
+ * binary search), one net_request each (net.c's table is a tree), one
+ * timer for the whole call beside net.c's own per request, and the
+ * reply built once, as one JSON tree, when the last answer is in.
+ * Nothing walks the peers more than once per event, so nothing is
+ * quadratic.  A worker not connected is reported at once, not waited
+ * for.  If the HTTP client goes away first, the requests still out are
+ * forgotten (net_request_cancel) and the fan-out freed.
+ *
+ * What a worker says is relayed as JSON (lethctl escapes every string
+ * it prints); only what we compute with is checked: the shape of a
+ * stats answer and its hashrates, which are summed into the fleet's
+ * total.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "lethd.h"
+#include "log.h"
+#include "proc.h"
+#include "util.h"
+#include "minerd.h"
+#include "msg.h"
+#include "peer.h"
+#include "remote.h"
+
+/* Where one peer's call stands. */
+enum remote_state {
+	RC_PENDING = 0,
+	RC_OK,			/* answered with the response type */
+	RC_TIMEOUT,		/* no answer in time */
+	RC_ERROR,		/* an `error' answer, or the session closed */
+	RC_OFFLINE		/* not connected: never asked */
+};
+
+struct remote_call {
+	char			 id[NODE_ID_LEN + 1];
+	enum remote_state	 state;
+	int			 code;		/* MSG_ERR_*; 0 when ok */
+	char			*error;		/* malloc'd, or NULL */
+	long long		 sent_us;	/* monotonic */
+	double			 rtt_ms;	/* < 0: no answer */
+	json_t			*payload;	/* the answer's, a reference */
+};
+
+struct remote_fan {
+	LIST_ENTRY(remote_fan)	 entry;
+	struct evhttp_request	*req;
+	struct event		*timer;
+	struct event		*watch;		/* the client's socket */
+	enum msg_type		 type;
+	enum remote_reply	 reply;
+	unsigned int		 timeout_s;
+	struct remote_call	*calls;		/* sorted by id */
+	size_t			 n;
+	size_t			 pending;
+};
+
+/* The windows of a hashrate, as DESIGN's stats payload names them. */
+static const char *const remote_windows[] = { "10s", "60s", "15m" };
+#define REMOTE_NWINDOWS	(sizeof(remote_windows) / sizeof(remote_windows[0]))
+
+static LIST_HEAD(, remote_fan)	 remote_fans =
+    LIST_HEAD_INITIALIZER(remote_fans);
+static unsigned int		 remote_nfan;
+
+static int	remote_call_cmp(const void *, const void *);
+static void	remote_answer(void *, struct peer *, const struct msg *, int,
+		    const char *);
+static void	remote_timeout(int, short, void *);
+static void	remote_client_gone(struct evhttp_connection *, void *);
+static void	remote_client_watch(struct remote_fan *);
+static void	remote_client_readable(int, short, void *);
+static void	remote_finish(struct remote_fan *);
+static void	remote_free(struct remote_fan *);
+static void	remote_set(struct remote_call *, enum remote_state, int,
+		    const char *);
+static int	remote_stats_check(const json_t *, const char **);
+static json_t	*remote_call_json(const struct remote_call *);
+static void	remote_reply_fleet(struct remote_fan *);
+static void	remote_reply_error(struct evhttp_request *,
+		    const struct remote_call *);
+static long long remote_mono_us(void);
+static const char *remote_code_name(int);
+
+unsigned int
+remote_nfans(void)
+{
+	return (remote_nfan);
+}
+
+int
+remote_http_status(int code)
+{
+	switch (code) {
+	case MSG_ERR_INVALID:
+		return (400);
+	case MSG_ERR_UNAUTHORISED:
+		return (403);
+	case MSG_ERR_NOT_FOUND:
+		return (404);
+	case MSG_ERR_TIMEOUT:
+		return (504);
+	case MSG_ERR_FAILED:
+	case MSG_ERR_INTERNAL:
+	default:
+		return (502);
+	}
+}
+
+/* DESIGN's name of an error code, for messages. */
+static const char *
+remote_code_name(int code)
+{
+	switch (code) {
+	case MSG_ERR_INTERNAL:
+		return ("internal");
+	case MSG_ERR_INVALID:
+		return ("invalid");
+	case MSG_ERR_UNAUTHORISED:
+		return ("unauthorised");
+	case MSG_ERR_NOT_FOUND:
+		return ("not found");
+	case MSG_ERR_FAILED:
+		return ("failed");
+	case MSG_ERR_TIMEOUT:
+		return ("timeout");
+	default:
+		return ("error");
+	}
+}
+
+static long long
+remote_mono_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+static int
+remote_call_cmp(const void *a, const void *b)
+{
+	const struct remote_call	*ca = a, *cb = b;
+
+	return (strcmp(ca->id, cb->id));
+}
+
+static void
+remote_set(struct remote_call *c, enum remote_state state, int code,
+    const char *error)
+{
+	size_t	 len;
+
+	c->state = state;
+	c->code = code;
+	free(c->error);
+	c->error = NULL;
+	if (error == NULL)
+		return;
+	len = strnlen(error, REMOTE_ERR_MAX);
+	if ((c->error = malloc(len + 1)) == NULL) {
+		log_warn("remote: malloc");
+		return;
+	}
+	memcpy(c->error, error, len);
+	c->error[len] = '\0';
+}
+
+void
+remote_fanout(struct evhttp_request *req, struct peer **peers, size_t n,
+    enum msg_type type, json_t *payload, unsigned int timeout_s,
+    enum remote_reply reply)
+{
+	struct remote_fan		*fan;
+	struct remote_call		*c;
+	struct evhttp_connection	*evcon;
+	struct peer			*p;
+	struct timeval			 tv;
+	const char			*why;
+	size_t				 i, j;
+
+	if (remote_nfan >= REMOTE_FANS_MAX) {
+		json_decref(payload);
+		api_error(req, 503, API_ERR_FAILED, "%d remote calls are in "
+		    "flight: try again", REMOTE_FANS_MAX);
+		return;
+	}
+	if ((fan = calloc(1, sizeof(*fan))) == NULL ||
+	    (n > 0 && (fan->calls = calloc(n, sizeof(*fan->calls))) ==
+	    NULL) ||
+	    (fan->timer = evtimer_new(ev_base, remote_timeout, fan)) ==
+	    NULL) {
+		log_warn("remote: fan-out of %zu", n);
+		if (fan != NULL)
+			free(fan->calls);
+		free(fan);
+		json_decref(payload);
+		api_error(req, 500, API_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	fan->req = req;
+	fan->type = type;
+	fan->reply = reply;
+	fan->timeout_s = timeout_s;
+
+	/* sorted by id, each peer once */
+	for (i = 0; i < n; i++)
+		(void)strlcpy(fan->calls[i].id, peers[i]->id,
+		    sizeof(fan->calls[i].id));
+	qsort(fan->calls, n, sizeof(*fan->calls), remote_call_cmp);
+	for (i = 0, j = 0; i < n; i++)
+		if (j == 0 || strcmp(fan->calls[i].id,
+		    fan->calls[j - 1].id) != 0)
+			fan->calls[j++] = fan->calls[i];
+	fan->n = j;
+
+	LIST_INSERT_HEAD(&remote_fans, fan, entry);
+	remote_nfan++;
+
+	for (i = 0; i < fan->n; i++) {
+		c = &fan->calls[i];
+		c->rtt_ms = -1;
+		c->state = RC_PENDING;
+		if ((p = peer_by_id(c->id)) == NULL) {
+			remote_set(c, RC_ERROR, MSG_ERR_NOT_FOUND,
+			    "no such peer");
+			continue;
+		}
+		if (!p->connected) {
+			remote_set(c, RC_OFFLINE, MSG_ERR_FAILED,
+			    "not connected");
+			continue;
+		}
+		c->sent_us = remote_mono_us();
+		json_incref(payload);
+		if (net_request(p, type, payload, timeout_s * 1000,
+		    remote_answer, fan, &why) == -1) {
+			remote_set(c, why != NULL &&
+			    strcmp(why, "not connected") == 0 ? RC_OFFLINE :
+			    RC_ERROR, MSG_ERR_FAILED, why);
+			continue;
+		}
+		fan->pending++;
+	}
+	json_decref(payload);
+
+	if (fan->pending == 0) {
+		remote_finish(fan);
+		return;
+	}
+	/* the client may go away while we wait */
+	if ((evcon = evhttp_request_get_connection(req)) != NULL)
+		evhttp_connection_set_closecb(evcon, remote_client_gone, fan);
+	remote_client_watch(fan);
+	tv.tv_sec = timeout_s + REMOTE_TIMEOUT_MARGIN_MS / 1000;
+	tv.tv_usec = (REMOTE_TIMEOUT_MARGIN_MS % 1000) * 1000;
+	if (evtimer_add(fan->timer, &tv) == -1)
+		log_warn("remote: evtimer_add");
+}
+
+/*
+ * A stats payload we can sum: {miners: [{hashrate: {"10s": number or
+ * null, ...} or null, ...}, ...]}.  The rest is relayed as it is.
+ */
+static int
+remote_stats_check(const json_t *pl, const char **why)
+{
+	const json_t	*miners, *m, *hr, *v;
+	size_t		 i, w;
+	double		 d;
+
+	miners = json_object_get(pl, "miners");
+	if (!json_is_array(miners)) {
+		*why = "malformed stats: no miners array";
+		return (-1);
+	}
+	if (json_array_size(miners) > REMOTE_STATS_MINERS_MAX) {
+		*why = "malformed stats: too many miners";
+		return (-1);
+	}
+	json_array_foreach(miners, i, m) {
+		if (!json_is_object(m)) {
+			*why = "malformed stats: a miner is not an object";
+			return (-1);
+		}
+		hr = json_object_get(m, "hashrate");
+		if (hr == NULL || json_is_null(hr))
+			continue;
+		if (!json_is_object(hr)) {
+			*why = "malformed stats: a hashrate is not an object";
+			return (-1);
+		}
+		for (w = 0; w < REMOTE_NWINDOWS; w++) {
+			v = json_object_get(hr, remote_windows[w]);
+			if (v == NULL || json_is_null(v))
+				continue;
+			d = json_is_number(v) ? json_number_value(v) : -1;
+			if (!isfinite(d) || d < 0) {
+				*why = "malformed stats: a hashrate is not a "
+				    "number >= 0";
+				return (-1);
+			}
+		}
+	}
+	return (0);
+}
+
+/* net.c's callback: the answer, an error, a timeout or a lost session. */
+static void
+remote_answer(void *arg, struct peer *p, const struct msg *m, int status,
+    const char *why)
+{
+	struct remote_fan	*fan = arg;
+	struct remote_call	 key, *c;
+	const char		*bad;
+	char			 vis[4 * REMOTE_ERR_MAX + 1];
+
+	if (p == NULL)
+		return;		/* removed meanwhile: the timer settles it */
+	(void)strlcpy(key.id, p->id, sizeof(key.id));
+	if ((c = bsearch(&key, fan->calls, fan->n, sizeof(*fan->calls),
+	    remote_call_cmp)) == NULL || c->state != RC_PENDING)
+		return;
+	if (m != NULL)
+		c->rtt_ms = (remote_mono_us() - c->sent_us) / 1000.0;
+	if (m != NULL && status == 0) {
+		if (fan->type == MSG_GET_STATS &&
+		    remote_stats_check(m->payload, &bad) == -1) {
+			log_warnx("remote: peer %s: %s", p->id, bad);
+			remote_set(c, RC_ERROR, MSG_ERR_INVALID, bad);
+		} else {
+			c->payload = json_incref(m->payload);
+			remote_set(c, RC_OK, 0, NULL);
+		}
+	} else if (m != NULL) {
+		if (why == NULL)
+			why = "";
+		log_debug("remote: peer %s refused %s: %d %s", p->id,
+		    msg_type_name(fan->type), status, str_vis(vis,
+		    sizeof(vis), why, strnlen(why, REMOTE_ERR_MAX)));
+		remote_set(c, RC_ERROR, status != 0 ? status :
+		    MSG_ERR_FAILED, why[0] != '\0' ? why : "refused");
+	} else if (status == MSG_ERR_TIMEOUT)
+		remote_set(c, RC_TIMEOUT, MSG_ERR_TIMEOUT, "no answer in time");
+	else
+		remote_set(c, RC_ERROR, MSG_ERR_FAILED, why != NULL ? why :
+		    "the session closed");
+	if (--fan->pending == 0)
+		remote_finish(fan);
+}
+
+/* The whole call's deadline: whoever did not answer timed out. */
+static void
+remote_timeout(int fd, short event, void *arg)
+{
+	struct remote_fan	*fan = arg;
+	size_t			 i;
+
+	for (i = 0; i < fan->n; i++)
+		if (fan->calls[i].state == RC_PENDING)
+			remote_set(&fan->calls[i], RC_TIMEOUT,
+			    MSG_ERR_TIMEOUT, "no answer in time");
+	fan->pending = 0;
+	net_request_cancel(fan);
+	remote_finish(fan);
+}
+
+/*
+ * evhttp reads nothing from a connection while its request waits for
+ * an answer, so it would notice a client that left only when we
+ * write.  Watch the socket ourselves: readable with nothing to read
+ * (MSG_PEEK leaves any bytes to evhttp) means the client closed it.
+ */
+static void
+remote_client_watch(struct remote_fan *fan)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev, *under;
+	int				 fd = -1;
+
+	if ((evcon = evhttp_request_get_connection(fan->req)) != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(evcon)) != NULL &&
+	    (fd = bufferevent_getfd(bev)) == -1 &&
+	    (under = bufferevent_get_underlying(bev)) != NULL)
+		fd = bufferevent_getfd(under);
+	if (fd == -1)
+		return;
+	if ((fan->watch = event_new(ev_base, fd, EV_READ,
+	    remote_client_readable, fan)) == NULL ||
+	    event_add(fan->watch, NULL) == -1)
+		log_warn("remote: watching the client");
+}
+
+static void
+remote_client_readable(int fd, short event, void *arg)
+{
+	struct remote_fan	*fan = arg;
+	ssize_t			 n;
+	char			 c;
+
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		if (event_add(fan->watch, NULL) == -1)
+			log_warn("remote: watching the client");
+		return;
+	}
+	if (n > 0)
+		return;		/* a request after ours: evhttp's business */
+	log_info("remote: the client went away: %zu of %zu answers "
+	    "dropped", fan->pending, fan->n);
+	net_request_cancel(fan);
+	fan->pending = 0;
+	/* the write fails and evhttp frees the connection and request */
+	remote_finish(fan);
+}
+
+/*
+ * The HTTP client closed its connection: evhttp detached the request
+ * (it is ours to free) and is freeing the connection.  Forget the
+ * requests still out and the fan-out.
+ */
+static void
+remote_client_gone(struct evhttp_connection *evcon, void *arg)
+{
+	struct remote_fan	*fan = arg;
+
+	log_info("remote: the client went away: %zu of %zu answers "
+	    "dropped", fan->pending, fan->n);
+	net_request_cancel(fan);
+	/* a request still on the connection goes with it; a detached one
+	 * is ours */
+	if (evhttp_request_get_connection(fan->req) == NULL)
+		evhttp_request_free(fan->req);
+	fan->req = NULL;
+	remote_free(fan);
+}
+
+static void
+remote_free(struct remote_fan *fan)
+{
+	size_t	 i;
+
+	LIST_REMOVE(fan, entry);
+	remote_nfan--;
+	if (fan->timer != NULL)
+		event_free(fan->timer);
+	if (fan->watch != NULL)
+		event_free(fan->watch);
+	for (i = 0; i < fan->n; i++) {
+		free(fan->calls[i].error);
+		json_decref(fan->calls[i].payload);
+	}
+	free(fan->calls);
+	free(fan);
+}
+
+static const char *
+remote_state_name(enum remote_state s)
+{
+	switch (s) {
+	case RC_OK:
+		return ("ok");
+	case RC_TIMEOUT:
+		return ("timeout");
+	case RC_OFFLINE:
+		return ("offline");
+	case RC_ERROR:
+	case RC_PENDING:
+	default:
+		return ("error");
+	}
+}
+
+/* {id, name, ok, status, code, error, rttMs, stats}, a new reference. */
+static json_t *
+remote_call_json(const struct remote_call *c)
+{
+	struct peer	*p = peer_by_id(c->id);
+	int		 ok = c->state == RC_OK;
+
+	return (json_pack("{s:s, s:o, s:b, s:s, s:o, s:o, s:o, s:O?}",
+	    "id", c->id,
+	    "name", json_string_safe(p != NULL ? p->name : c->id),
+	    "ok", ok,
+	    "status", remote_state_name(c->state),
+	    "code", ok ? json_null() : json_integer(c->code),
+	    "error", c->error != NULL ? json_string_safe(c->error) :
+		json_null(),
+	    "rttMs", c->rtt_ms >= 0 ? json_real(c->rtt_ms) : json_null(),
+	    "stats", ok ? c->payload : NULL));
+}
+
+/* A call that did not succeed, as an error body with its status. */
+static void
+remote_reply_error(struct evhttp_request *req, const struct remote_call *c)
+{
+	const char	*error = c->error != NULL ? c->error : "failed";
+
+	switch (c->state) {
+	case RC_OFFLINE:
+		api_error(req, 503, API_ERR_FAILED, "peer %s is not "
+		    "connected", c->id);
+		break;
+	case RC_TIMEOUT:
+		api_error(req, 504, API_ERR_TIMEOUT, "peer %s did not answer",
+		    c->id);
+		break;
+	case RC_ERROR:
+	default:
+		api_error(req, remote_http_status(c->code), c->code,
+		    "peer %s: %s (%d): %s", c->id, remote_code_name(c->code),
+		    c->code, error);
+		break;
+	}
+}
+
+/* {"peers": [..], "totalHashrate": {..}, "asked", "answered", "timedOut"} */
+static void
+remote_reply_fleet(struct remote_fan *fan)
+{
+	const struct remote_call	*c;
+	json_t				*arr, *o, *miner, *hr, *v, *tot;
+	double				 sum[REMOTE_NWINDOWS];
+	size_t				 i, j, w, answered = 0, timedout = 0;
+
+	memset(sum, 0, sizeof(sum));
+	if ((arr = json_array()) == NULL) {
+		api_reply(fan->req, 200, NULL);
+		return;
+	}
+	for (i = 0; i < fan->n; i++) {
+		c = &fan->calls[i];
+		if ((o = remote_call_json(c)) == NULL ||
+		    json_array_append_new(arr, o) == -1) {
+			json_decref(arr);
+			api_reply(fan->req, 200, NULL);	/* out of memory */
+			return;
+		}
+		if (c->state == RC_TIMEOUT)
+			timedout++;
+		if (c->state != RC_OK)
+			continue;
+		answered++;
+		json_array_foreach(json_object_get(c->payload, "miners"), j,
+		    miner) {
+			hr = json_object_get(miner, "hashrate");
+			for (w = 0; w < REMOTE_NWINDOWS; w++) {
+				v = json_object_get(hr, remote_windows[w]);
+				if (json_is_number(v))
+					sum[w] += json_number_value(v);
+			}
+		}
+	}
+	if ((tot = json_object()) == NULL) {
+		json_decref(arr);
+		api_reply(fan->req, 200, NULL);
+		return;
+	}
+	for (w = 0; w < REMOTE_NWINDOWS; w++)
+		(void)json_object_set_new(tot, remote_windows[w],
+		    json_real(sum[w]));
+	api_reply(fan->req, 200, json_pack("{s:o, s:o, s:I, s:I, s:I}",
+	    "peers", arr,
+	    "totalHashrate", tot,
+	    "asked", (json_int_t)fan->n,
+	    "answered", (json_int_t)answered,
+	    "timedOut", (json_int_t)timedout));
+}
+
+/* Every call settled: answer the client once, free the fan-out. */
+static void
+remote_finish(struct remote_fan *fan)
+{
+	struct evhttp_connection	*evcon;
+	struct remote_call		*c;
+	json_t				*o;
+
+	if ((evcon = evhttp_request_get_connection(fan->req)) != NULL)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	evtimer_del(fan->timer);
+	if (fan->watch != NULL) {
+		event_free(fan->watch);
+		fan->watch = NULL;
+	}
+	switch (fan->reply) {
+	case REMOTE_REPLY_FLEET:
+		remote_reply_fleet(fan);
+		break;
+	case REMOTE_REPLY_PEER:
+		c = &fan->calls[0];
+		if (fan->n == 0)
+			api_error(fan->req, 404, API_ERR_NOT_FOUND, "no peer");
+		else if (c->state == RC_OK)
+			api_reply(fan->req, 200, remote_call_json(c));
+		else
+			remote_reply_error(fan->req, c);
+		break;
+	case REMOTE_REPLY_MERGED:
+		c = &fan->calls[0];
+		if (fan->n == 0)
+			api_error(fan->req, 404, API_ERR_NOT_FOUND, "no peer");
+		else if (c->state != RC_OK)
+			remote_reply_error(fan->req, c);
+		else if ((o = json_pack("{s:s}", "peer", c->id)) == NULL ||
+		    json_object_update_missing(o, c->payload) == -1) {
+			json_decref(o);
+			api_reply(fan->req, 200, NULL);
+		} else
+			api_reply(fan->req, 200, o);
+		break;
+	}
+	fan->req = NULL;
+	remote_free(fan);
+}
