@@ -151,6 +151,13 @@
  * stop grace plus a margin (10 + 5 s by default). */
 #define REMOTE_TIMEOUT_DEFAULT		5
 #define REMOTE_COMMAND_TIMEOUT_DEFAULT	25
+/* The most either may be: lethctl gives up on a request after its
+ * CTL_TIMEOUT (60 s, ctl/lethctl.h), and a fan-out answers up to a
+ * second past its timeout (REMOTE_TIMEOUT_MARGIN_MS), so the answer
+ * must come well before.  The control timeout does not bound it:
+ * evhttp times reading a request and writing its answer, not the
+ * wait in between. */
+#define REMOTE_TIMEOUT_MAX		50
 
 /*
  * Peer selection (lethd.conf(5), PEER SELECTION): each peer is a point

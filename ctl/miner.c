@@ -34,6 +34,7 @@
 #include <jansson.h>
 
 #include "lethd.h"
+#include "name.h"
 #include "lethctl.h"
 #include "lethctl_miner.h"
 
@@ -75,7 +76,14 @@ miner_name_arg(const char *what, const char *s)
 	char	 vis[4 * MINER_ARG_ECHO + 1];
 	size_t	 len = strlen(s), max;
 
-	max = strcmp(what, "profile") == 0 ? PROFILE_ID_MAX : MINER_NAME_MAX;
+	if (strcmp(what, "profile") != 0) {
+		if (!miner_name_valid(s))
+			errx(1, "bad %s %s: want 1 to %d letters, digits, "
+			    "\".\", \"_\" or \"-\", not \".\" first", what,
+			    miner_vis(vis, sizeof(vis), s), MINER_NAME_MAX);
+		return;
+	}
+	max = PROFILE_ID_MAX;
 	if (len == 0 || len > max || strspn(s,
 	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	    "._-") != len || s[0] == '.' || s[0] == '_' || s[0] == '-')

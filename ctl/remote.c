@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "lethd.h"
+#include "name.h"
 #include "lethctl.h"
 #include "lethctl_miner.h"
 
@@ -61,28 +62,50 @@
  * tags in one peer tag or untag: the daemon's PEER_TAGS_MAX. */
 #define REMOTE_TAG_MAX		32
 #define REMOTE_TAGS_ARGS_MAX	16
+/* The hashrate windows a status row shows: 10 s, 60 s, 15 min. */
+#define REMOTE_WINDOWS		3
+/* Bytes of a rate as output_rate writes it ("999.99 EH/s"), of a
+ * count in decimal (a long long: 19 digits, a sign, the NUL), of an
+ * uptime as output_uptime writes it ("2d03h"), and of an age as
+ * output_age writes it (an uptime and " ago"): each with room. */
+#define REMOTE_RATE_LEN		32
+#define REMOTE_COUNT_LEN	24
+#define REMOTE_UPTIME_LEN	32
+#define REMOTE_AGE_LEN		64
+/* The widest a column grows: a hostile worker's long string widens its
+ * own cell, not every line of the table past a screen. */
+#define REMOTE_WIDTH_MAX	4096
+
+/* A remote call answers up to a second past its timeout; lethctl must
+ * still be waiting then. */
+#if REMOTE_TIMEOUT_MAX + 2 > CTL_TIMEOUT
+#error "REMOTE_TIMEOUT_MAX (lethd.h) must stay below lethctl's CTL_TIMEOUT"
+#endif
 
 /* What remote status shows of one miner, every string vis-encoded. */
 struct remote_row {
 	char		 peer[RESP_VIS_MAX];
 	char		 miner[RESP_VIS_MAX];
 	char		 state[RESP_VIS_MAX];
-	char		 hr[3][32];
-	char		 shares[24];
-	char		 rejected[24];
-	char		 uptime[32];
+	char		 hr[REMOTE_WINDOWS][REMOTE_RATE_LEN];
+	char		 shares[REMOTE_COUNT_LEN];
+	char		 rejected[REMOTE_COUNT_LEN];
+	char		 uptime[REMOTE_UPTIME_LEN];
 	char		 pool[RESP_VIS_MAX];
 	char		 algo[RESP_VIS_MAX];
-	char		 age[64];
+	char		 age[REMOTE_AGE_LEN];
 };
 
 /* Column widths of the status table. */
 struct remote_widths {
-	int		 peer, miner, state, hr[3], shares, rejected, uptime;
+	int		 peer, miner, state, hr[REMOTE_WINDOWS], shares;
+	int		 rejected, uptime;
 	int		 pool, algo;
 };
 
-static const char *const remote_windows[3] = { "10s", "60s", "15m" };
+static const char *const remote_windows[REMOTE_WINDOWS] = {
+	"10s", "60s", "15m"
+};
 
 static const char *remote_vis(char *, size_t, const char *);
 static void	remote_str(const json_t *, const char *, char *, size_t);
@@ -130,7 +153,7 @@ remote_width(const char *s, int w)
 	size_t	 len = strlen(s);
 
 	if (len > (size_t)w)
-		w = len > 4096 ? 4096 : (int)len;
+		w = len > REMOTE_WIDTH_MAX ? REMOTE_WIDTH_MAX : (int)len;
 	return (w);
 }
 
@@ -227,7 +250,14 @@ remote_name_arg(const char *what, const char *s)
 	char	 vis[4 * REMOTE_ARG_ECHO + 1];
 	size_t	 len = strlen(s), max;
 
-	max = strcmp(what, "profile") == 0 ? PROFILE_ID_MAX : MINER_NAME_MAX;
+	if (strcmp(what, "profile") != 0) {
+		if (!miner_name_valid(s))
+			errx(1, "bad %s %s: want 1 to %d letters, digits, "
+			    "\".\", \"_\" or \"-\", not \".\" first", what,
+			    remote_vis(vis, sizeof(vis), s), MINER_NAME_MAX);
+		return;
+	}
+	max = PROFILE_ID_MAX;
 	if (len == 0 || len > max || strspn(s,
 	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	    "._-") != len || s[0] == '.' || s[0] == '_' || s[0] == '-')
@@ -500,7 +530,7 @@ remote_row_fill(struct remote_row *row, const char *peer, const json_t *m,
 	(void)strlcpy(row->peer, peer, sizeof(row->peer));
 	remote_str(m, "name", row->miner, sizeof(row->miner));
 	remote_str(m, "state", row->state, sizeof(row->state));
-	for (w = 0; w < 3; w++)
+	for (w = 0; w < REMOTE_WINDOWS; w++)
 		output_rate(row->hr[w], sizeof(row->hr[w]),
 		    remote_rate(json_object_get(hr, remote_windows[w])));
 	if ((n = remote_count(m, "shares")) < 0)
@@ -530,7 +560,7 @@ remote_widen(struct remote_widths *w, const struct remote_row *row)
 	w->peer = remote_width(row->peer, w->peer);
 	w->miner = remote_width(row->miner, w->miner);
 	w->state = remote_width(row->state, w->state);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < REMOTE_WINDOWS; i++)
 		w->hr[i] = remote_width(row->hr[i], w->hr[i]);
 	w->shares = remote_width(row->shares, w->shares);
 	w->rejected = remote_width(row->rejected, w->rejected);
@@ -551,7 +581,8 @@ remote_status_print(const json_t *root)
 	struct remote_widths	 w;
 	const json_t		*peers, *p, *stats, *miners, *m, *tot;
 	char			 peer[RESP_VIS_MAX], status[RESP_VIS_MAX];
-	char			 error[RESP_VIS_MAX], total[3][32];
+	char			 error[RESP_VIS_MAX];
+	char			 total[REMOTE_WINDOWS][REMOTE_RATE_LEN];
 	long long		 now = remote_now_ms(), code;
 	size_t			 i, j, k;
 	int			 pass;
@@ -566,7 +597,7 @@ remote_status_print(const json_t *root)
 	w.peer = strlen("PEER");
 	w.miner = strlen("MINER");
 	w.state = strlen("STATE");
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < REMOTE_WINDOWS; k++)
 		w.hr[k] = strlen("HASHRATE 10s");
 	w.shares = strlen("SHARES");
 	w.rejected = strlen("REJ");
@@ -642,7 +673,7 @@ remote_status_print(const json_t *root)
 	}
 	free(row);
 	tot = json_object_get(root, "totalHashrate");
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < REMOTE_WINDOWS; k++)
 		output_rate(total[k], sizeof(total[k]), remote_rate(
 		    json_object_get(tot, remote_windows[k])));
 	printf("total: %s (10s), %s (60s), %s (15m); %lld of %lld workers "

@@ -63,6 +63,9 @@ build_harness select "jansson libbsd-overlay" fuzz/fuzz_select.c \
 # serve: the checks of a controller's request payloads on a worker.
 build_harness serve "jansson libbsd-overlay" fuzz/fuzz_serve.c \
     minerd/serve_check.c
+# remote: what a controller keeps of a worker's answer.
+build_harness remote "jansson libbsd-overlay" fuzz/fuzz_remote.c \
+    minerd/remote_check.c -lm
 build_harness msgverify "jansson libsodium libbsd-overlay" \
     fuzz/fuzz_msgverify.c minerd/msg.c
 build_harness pairtoken "libsodium libbsd-overlay" fuzz/fuzz_pairtoken.c \

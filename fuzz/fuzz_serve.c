@@ -9,10 +9,10 @@
  * rest is the payload, parsed as msg.c parses a body (duplicate keys
  * refused).  Promises checked (a broken one aborts): a refusal has a
  * reason, NUL-terminated within its buffer; an accepted request names
- * a miner and a profile that pass serve_name_check within their
- * bounds, required fields are there, lines is 1 to SERVE_LOGS_MAX;
- * the authorisation table gives observers reads only and nobody
- * anything with access none.
+ * a miner that passes miner_name_valid and a profile that passes
+ * serve_name_check within its bound, required fields are there, lines
+ * is 1 to SERVE_LOGS_MAX; the authorisation table gives observers
+ * reads only and nobody anything with access none.
  */
 
 #include <sys/types.h>
@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "lethd.h"
+#include "name.h"
 #include "../minerd/serve.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -44,7 +45,8 @@ fuzz_check_name(const char *s, size_t max, int required)
 			abort();
 		return;
 	}
-	if (serve_name_check(s, max) != 0)
+	if (max == MINER_NAME_MAX ? !miner_name_valid(s) :
+	    serve_name_check(s, max) != 0)
 		abort();
 }
 

@@ -50,6 +50,7 @@
 
 #include "lethd.h"
 #include "log.h"
+#include "name.h"
 #include "util.h"
 #include "minerd.h"
 #include "profile.h"
@@ -181,15 +182,11 @@ api_profiles_usable(struct evhttp_request *req)
 	return (0);
 }
 
-/* A miner name: 1..MINER_NAME_MAX of [A-Za-z0-9._-], as profile ids. */
+/* A miner name: as common/name.h has it, everywhere. */
 static int
 api_name_check(const char *s)
 {
-	size_t	 len = strlen(s);
-
-	if (len > MINER_NAME_MAX)
-		return (-1);
-	return (profile_id_check(s));
+	return (miner_name_valid(s) ? 0 : -1);
 }
 
 static unsigned int
@@ -292,8 +289,8 @@ api_miner_dispatch(struct evhttp_request *req, const char *path)
 	return;
  badname:
 	api_error(req, 404, API_ERR_NOT_FOUND, "no such route: a miner name "
-	    "is 1 to %d letters, digits, \".\", \"_\" or \"-\"",
-	    MINER_NAME_MAX);
+	    "is 1 to %d letters, digits, \".\", \"_\" or \"-\", not \".\" "
+	    "first", MINER_NAME_MAX);
 }
 
 /*
@@ -510,7 +507,7 @@ api_miner_start(struct evhttp_request *req)
 		if (api_name_check(name) == -1) {
 			api_error(req, 400, API_ERR_INVALID, "invalid name "
 			    "\"%s\": want 1 to %d letters, digits, \".\", "
-			    "\"_\" or \"-\", a letter or digit first",
+			    "\"_\" or \"-\", not \".\" first",
 			    api_miner_echo(vis, sizeof(vis), name),
 			    MINER_NAME_MAX);
 			goto done;

@@ -66,6 +66,7 @@
 
 #include "lethd.h"
 #include "log.h"
+#include "name.h"
 #include "util.h"
 #include "minerd.h"
 #include "msg.h"
@@ -74,6 +75,9 @@
 #include "remote.h"
 
 #define API_REMOTE_PREFIX	"/api/v1/remote"
+/* A peer's logs route: this, then the miner's name. */
+#define API_REMOTE_LOGS		"logs/"
+#define API_REMOTE_LOGS_LEN	(sizeof(API_REMOTE_LOGS) - 1)
 /* Log lines asked of a worker without ?n=, and at most (its ring holds
  * RING_LINES_DEFAULT; one message must stay under 1 MiB). */
 #define REMOTE_LOGS_DEFAULT	50
@@ -86,7 +90,6 @@
 static int	api_remote_method(struct evhttp_request *, int, const char *,
 		    const char *);
 static const char *api_remote_echo(char *, size_t, const char *);
-static int	api_remote_miner_ok(const char *);
 static void	api_remote_fleet(struct evhttp_request *);
 static void	api_remote_start(struct evhttp_request *, struct peer *);
 static void	api_remote_miner(struct evhttp_request *, struct peer *,
@@ -127,16 +130,6 @@ api_remote_method(struct evhttp_request *req, int allowed,
 	return (0);
 }
 
-/* A miner name as miner.c allows it. */
-static int
-api_remote_miner_ok(const char *s)
-{
-	size_t	 len = strlen(s);
-
-	return (len > 0 && len <= MINER_NAME_MAX && s[0] != '.' &&
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") == len);
-}
 
 void
 api_remote_dispatch(struct evhttp_request *req, const char *path)
@@ -164,7 +157,7 @@ api_remote_dispatch(struct evhttp_request *req, const char *path)
 
 	/* the route and method first, then the peer */
 	if (strcmp(action, "stats") == 0 || strcmp(action, "profiles") == 0 ||
-	    strncmp(action, "logs/", 5) == 0) {
+	    strncmp(action, API_REMOTE_LOGS, API_REMOTE_LOGS_LEN) == 0) {
 		if (!api_remote_method(req, EVHTTP_REQ_GET, "GET", path))
 			return;
 	} else if (strcmp(action, "start") == 0 ||
@@ -174,8 +167,8 @@ api_remote_dispatch(struct evhttp_request *req, const char *path)
 			return;
 	} else
 		goto notfound;
-	if (strncmp(action, "logs/", 5) == 0 &&
-	    !api_remote_miner_ok(action + 5)) {
+	if (strncmp(action, API_REMOTE_LOGS, API_REMOTE_LOGS_LEN) == 0 &&
+	    !miner_name_valid(action + API_REMOTE_LOGS_LEN)) {
 		api_error(req, 400, API_ERR_INVALID, "invalid miner name: "
 		    "want 1 to %d of [A-Za-z0-9._-], not starting with '.'",
 		    MINER_NAME_MAX);
@@ -192,8 +185,8 @@ api_remote_dispatch(struct evhttp_request *req, const char *path)
 	else if (strcmp(action, "profiles") == 0)
 		api_remote_one(req, p, MSG_GET_PROFILES, json_object(),
 		    env->conf.remote_timeout, REMOTE_REPLY_MERGED);
-	else if (strncmp(action, "logs/", 5) == 0)
-		api_remote_logs(req, p, action + 5);
+	else if (strncmp(action, API_REMOTE_LOGS, API_REMOTE_LOGS_LEN) == 0)
+		api_remote_logs(req, p, action + API_REMOTE_LOGS_LEN);
 	else if (strcmp(action, "start") == 0)
 		api_remote_start(req, p);
 	else if (strcmp(action, "stop") == 0)
@@ -364,7 +357,7 @@ api_remote_start(struct evhttp_request *req, struct peer *p)
 	if ((v = json_object_get(body, "name")) != NULL) {
 		if (!json_is_string(v) || strlen(json_string_value(v)) !=
 		    json_string_length(v) ||
-		    !api_remote_miner_ok(json_string_value(v))) {
+		    !miner_name_valid(json_string_value(v))) {
 			api_error(req, 400, API_ERR_INVALID, "invalid name: "
 			    "want 1 to %d of [A-Za-z0-9._-], not starting "
 			    "with '.'", MINER_NAME_MAX);
@@ -408,7 +401,7 @@ api_remote_miner(struct evhttp_request *req, struct peer *p,
 	if ((v = json_object_get(body, "minerName")) == NULL ||
 	    !json_is_string(v) || strlen(json_string_value(v)) !=
 	    json_string_length(v) ||
-	    !api_remote_miner_ok(json_string_value(v))) {
+	    !miner_name_valid(json_string_value(v))) {
 		api_error(req, 400, API_ERR_INVALID, "%s minerName: want 1 to "
 		    "%d of [A-Za-z0-9._-], not starting with '.'",
 		    v == NULL ? "missing" : "invalid", MINER_NAME_MAX);

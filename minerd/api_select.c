@@ -19,7 +19,8 @@
  *   "weights": { "pingMs": n, "hops": n, "geoKm": n, "score": n },
  *   "bounds": { "pingMs": ms, "hops": n, "geoKm": km, "score": points }
  * }
- * 400 {error, code 1001}: a bad k; 405: not GET; 500: out of memory.
+ * 400 {error, code 1001}: a bad k, or a parameter other than k; 405:
+ * not GET; 500: out of memory.
  *
  * api.c asks api_select_route before api_peer_route, so that "best" is
  * never taken for a peer id.
@@ -42,7 +43,7 @@
 #include "select.h"
 
 #define API_SELECT_PATH		"/api/v1/peers/best"
-/* Bytes of a bad k we echo back, before escaping. */
+/* Bytes of a bad k or parameter name we echo back, before escaping. */
 #define API_SELECT_ECHO_MAX	32
 
 int
@@ -56,7 +57,8 @@ api_select_dispatch(struct evhttp_request *req, const char *path)
 {
 	const struct evhttp_uri	*uri;
 	struct evkeyvalq	 q;
-	const char		*query, *s, *errstr;
+	struct evkeyval		*kv;
+	const char		*query, *errstr;
 	char			 vis[4 * API_SELECT_ECHO_MAX + 1];
 	char			 err[128];
 	unsigned int		 k = SELECT_K_DEFAULT;
@@ -77,12 +79,20 @@ api_select_dispatch(struct evhttp_request *req, const char *path)
 		api_error(req, 400, API_ERR_INVALID, "bad query string");
 		return;
 	}
-	if ((s = evhttp_find_header(&q, "k")) != NULL) {
-		k = strtonum(s, 1, SELECT_K_MAX, &errstr);
+	TAILQ_FOREACH(kv, &q, next) {
+		if (strcmp(kv->key, "k") != 0) {
+			api_error(req, 400, API_ERR_INVALID, "unknown "
+			    "parameter \"%s\": want k", str_vis(vis,
+			    sizeof(vis), kv->key, strnlen(kv->key,
+			    API_SELECT_ECHO_MAX)));
+			evhttp_clear_headers(&q);
+			return;
+		}
+		k = strtonum(kv->value, 1, SELECT_K_MAX, &errstr);
 		if (errstr != NULL) {
 			api_error(req, 400, API_ERR_INVALID, "k \"%s\" is %s: "
-			    "1 to %d", str_vis(vis, sizeof(vis), s,
-			    strnlen(s, API_SELECT_ECHO_MAX)), errstr,
+			    "1 to %d", str_vis(vis, sizeof(vis), kv->value,
+			    strnlen(kv->value, API_SELECT_ECHO_MAX)), errstr,
 			    SELECT_K_MAX);
 			evhttp_clear_headers(&q);
 			return;

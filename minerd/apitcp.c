@@ -8,9 +8,9 @@
  *	OPTIONS				405, whoever asks (no CORS, ever:
  *					a browser's preflight fails)
  *	Host: ADDRESS:PORT or
- *	      localhost:PORT		else 421 (a page that a browser
- *					loaded from another name, DNS
- *					rebinding, never gets an answer)
+ *	      localhost:PORT, or on	else 421 (a page that a browser
+ *	      port 80 ADDRESS or	loaded from another name, DNS
+ *	      localhost alone		rebinding, never gets an answer)
  *	Authorization: Bearer TOKEN	else 401 with WWW-Authenticate,
  *					and a log line, rate-limited
  *
@@ -49,12 +49,17 @@
 #define APITCP_HOST_MAX		64	/* "[::1]:65535" and then some */
 #define APITCP_BEARER		"Bearer "
 #define APITCP_ECHO_MAX		32	/* bytes of a bad Host we log */
+/* http's default port: a Host without one means this (RFC 9110, 7.2),
+ * and curl and browsers leave it out there. */
+#define APITCP_HTTP_PORT	80
 
 static int		apitcp_have;	/* a listener */
 static int		apitcp_token_ok;	/* token holds a good token */
 static uint8_t		apitcp_token[API_TOKEN_BYTES];
 static char		apitcp_host[APITCP_HOST_MAX];	/* ADDRESS:PORT */
 static char		apitcp_lhost[APITCP_HOST_MAX];	/* localhost:PORT */
+static char		apitcp_bare[INET6_ADDRSTRLEN + 2];	/* ADDRESS */
+static uint16_t		apitcp_port;
 /* refusals logged at most once per API_AUTH_LOG_INTERVAL */
 static long long	apitcp_log_at;
 static unsigned int	apitcp_log_quiet;
@@ -63,6 +68,7 @@ static int	apitcp_token_load(void);
 static int	apitcp_token_make(void);
 static void	apitcp_refused(struct evhttp_request *, const char *,
 		    const char *);
+static int	apitcp_host_ok(const char *);
 
 /* The parent's socket: note its address for the Host check. */
 int
@@ -84,8 +90,7 @@ apitcp_listening(int fd)
 		    sizeof(addr)) == NULL)
 			fatal("api: inet_ntop");
 		port = ntohs(sin->sin_port);
-		(void)snprintf(apitcp_host, sizeof(apitcp_host), "%s:%u",
-		    addr, port);
+		(void)snprintf(apitcp_bare, sizeof(apitcp_bare), "%s", addr);
 	} else if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 
@@ -93,12 +98,15 @@ apitcp_listening(int fd)
 		    sizeof(addr)) == NULL)
 			fatal("api: inet_ntop");
 		port = ntohs(sin6->sin6_port);
-		(void)snprintf(apitcp_host, sizeof(apitcp_host), "[%s]:%u",
-		    addr, port);
+		(void)snprintf(apitcp_bare, sizeof(apitcp_bare), "[%s]",
+		    addr);
 	} else
 		fatalx("api: the parent's socket is not TCP");
+	(void)snprintf(apitcp_host, sizeof(apitcp_host), "%s:%u",
+	    apitcp_bare, port);
 	(void)snprintf(apitcp_lhost, sizeof(apitcp_lhost), "localhost:%u",
 	    port);
+	apitcp_port = port;
 	apitcp_have = 1;
 	(void)apitcp_token_load();
 	log_info("api: listening on %s (token in %s)", apitcp_host,
@@ -230,6 +238,20 @@ apitcp_refused(struct evhttp_request *req, const char *what,
 	apitcp_log_quiet = 0;
 }
 
+/* Whether a Host header names this listener: 1 or 0. */
+static int
+apitcp_host_ok(const char *host)
+{
+	if (host == NULL)
+		return (0);
+	if (strcasecmp(host, apitcp_host) == 0 ||
+	    strcasecmp(host, apitcp_lhost) == 0)
+		return (1);
+	return (apitcp_port == APITCP_HTTP_PORT &&
+	    (strcasecmp(host, apitcp_bare) == 0 ||
+	    strcasecmp(host, "localhost") == 0));
+}
+
 /* 1: serve the request.  0: it was answered (refused). */
 int
 apitcp_allowed(struct evhttp_request *req)
@@ -249,8 +271,7 @@ apitcp_allowed(struct evhttp_request *req)
 		return (0);
 	}
 	host = evhttp_find_header(in, "Host");
-	if (host == NULL || (strcmp(host, apitcp_host) != 0 &&
-	    strcasecmp(host, apitcp_lhost) != 0)) {
+	if (!apitcp_host_ok(host)) {
 		if (host != NULL)
 			(void)str_vis(vis, sizeof(vis), host,
 			    strnlen(host, APITCP_ECHO_MAX));

@@ -125,24 +125,46 @@ api_error(struct evhttp_request *req, int status, int code,
 	free(body);
 }
 
-/* Send obj (whose reference this takes) as the reply. */
+static int
+api_dump_cb(const char *data, size_t len, void *arg)
+{
+	return (evbuffer_add(arg, data, len));
+}
+
+/*
+ * Send obj (whose reference this takes) as the reply, dumped straight
+ * into the reply's buffer: a fleet's stats run to megabytes, and an
+ * intermediate string would cost a copy and twice the memory.
+ */
 void
 api_reply(struct evhttp_request *req, int status, json_t *obj)
 {
-	char	*s;
+	struct evbuffer	*buf;
 
 	if (obj == NULL) {
 		api_send(req, 500, api_oom, sizeof(api_oom) - 1);
 		return;
 	}
-	s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(obj);
-	if (s == NULL) {
+	if ((buf = evbuffer_new()) == NULL) {
+		log_warn("control: evbuffer_new");
+		json_decref(obj);
 		api_send(req, 500, api_oom, sizeof(api_oom) - 1);
 		return;
 	}
-	api_send(req, status, s, strlen(s));
-	free(s);
+	if (json_dump_callback(obj, api_dump_cb, buf, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) == -1) {
+		json_decref(obj);
+		evbuffer_free(buf);
+		api_send(req, 500, api_oom, sizeof(api_oom) - 1);
+		return;
+	}
+	json_decref(obj);
+	evhttp_remove_header(evhttp_request_get_output_headers(req),
+	    "Content-Type");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, status, NULL, buf);
+	evbuffer_free(buf);
 }
 
 /*

@@ -153,6 +153,10 @@ minerd_check_conf(const struct child_init *ci)
 	    memchr(ci->workdir, '\0', sizeof(ci->workdir)) == NULL ||
 	    memchr(ci->node_name, '\0', sizeof(ci->node_name)) == NULL ||
 	    ci->ctl_max_conn == 0 || ci->ctl_timeout == 0 ||
+	    ci->remote_timeout == 0 ||
+	    ci->remote_timeout > REMOTE_TIMEOUT_MAX ||
+	    ci->remote_command_timeout == 0 ||
+	    ci->remote_command_timeout > REMOTE_TIMEOUT_MAX ||
 	    select_conf_check(ci) != NULL)
 		fatalx("bad configuration from the parent");
 	if (ci->node_name[0] != '\0' && node_name_check(ci->node_name,
@@ -264,7 +268,13 @@ minerd_dispatch_parent(int fd, short event, void *arg)
 			env->conf.ring_lines = ci.ring_lines;
 			env->conf.ring_bytes = ci.ring_bytes;
 			env->conf.miner_stop_grace = ci.miner_stop_grace;
+			/* the next remote call waits this long */
+			env->conf.remote_timeout = ci.remote_timeout;
+			env->conf.remote_command_timeout =
+			    ci.remote_command_timeout;
+			/* location, weights, bounds, ping interval */
 			select_reconf(&ci);
+			/* the API token; api listen needs a restart */
 			control_reconf();
 			break;
 		case IMSG_STATUS:

@@ -45,6 +45,7 @@
 
 #include "lethd.h"
 #include "log.h"
+#include "name.h"
 #include "proc.h"
 #include "util.h"
 #include "minerd.h"
@@ -66,7 +67,6 @@ static void	miner_start(const struct profile *, const char *,
 		    miner_done_cb, void *);
 static void	miner_fail(miner_done_cb, void *, int, int, const char *,
 		    ...) __attribute__((__format__ (printf, 5, 6)));
-static int	miner_name_ok(const char *);
 static int	miner_pick_port(uint16_t *);
 static int	miner_port_used(uint16_t);
 static struct miner *miner_free_slot(void);
@@ -159,16 +159,6 @@ miner_live(const struct miner *m)
 	    m->state == MINER_STARTING));
 }
 
-static int
-miner_name_ok(const char *s)
-{
-	size_t	 len = strlen(s);
-
-	return (len > 0 && len <= MINER_NAME_MAX && s[0] != '.' &&
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") == len);
-}
-
 /* An error for the caller, or for the log when there is none. */
 static void
 miner_fail(miner_done_cb cb, void *arg, int status, int code,
@@ -238,7 +228,7 @@ miner_start(const struct profile *pr, const char *name, miner_done_cb cb,
 
 	if (name == NULL || name[0] == '\0')
 		name = pr->id;
-	if (!miner_name_ok(name)) {
+	if (!miner_name_valid(name)) {
 		miner_fail(cb, arg, 400, API_ERR_INVALID, "name: want 1 to "
 		    "%d of [A-Za-z0-9._-], not starting with '.'",
 		    MINER_NAME_MAX);
@@ -876,7 +866,7 @@ miner_record_check(const struct miner_record *r)
 	if (r->slot >= MINER_SLOTS_MAX)
 		return ("slot out of range");
 	if (memchr(r->name, '\0', sizeof(r->name)) == NULL ||
-	    !miner_name_ok(r->name))
+	    !miner_name_valid(r->name))
 		return ("bad name");
 	if (memchr(r->driver, '\0', sizeof(r->driver)) == NULL)
 		return ("bad driver");

@@ -168,14 +168,16 @@ int		 net_pair_open(enum peer_access, const char *, char *, size_t,
 /* peer add TOKEN: pin, dial, send the signed pair; answers req later */
 void		 net_pair_with(struct evhttp_request *, const char *,
 		    const char *);
-/* a signed ping; answers req with {"id","rttMs"} or an error */
+/* a signed ping (remote_ping: the remote timeout, cancelled with its
+ * client); answers req with {"id","rttMs"} or an error */
 void		 net_ping(struct evhttp_request *, struct peer *);
 
 /*
  * Requests of ours to a peer, for the rest of minerd.  The callback
  * runs exactly once, after net_request returned 0: with m the verified
  * answer (a response of the request's type, status 0; or an `error'
- * message, status its code, why its message) or with m NULL (status
+ * message, status its code, always 1000..1005, why its message) or
+ * with m NULL (status
  * MSG_ERR_TIMEOUT: no answer in timeout_ms; MSG_ERR_FAILED: the
  * session closed).  m and p are valid only during the call.
  * net_request returns -1 with *why (not connected, too many in
@@ -188,6 +190,8 @@ int		 net_request(struct peer *, enum msg_type,
 		    void *arg, const char **why);
 /* Forget every pending request made with arg: no callback runs. */
 void		 net_request_cancel(void *arg);
+/* How many requests net_request can take now (0 without identity). */
+unsigned int	 net_request_room(void);
 /* An answer (a response type) to request reply_to from pk; payload
  * stolen: 0, or -1 when it could not be queued (logged). */
 int		 net_reply(const uint8_t [32], const char *reply_to,

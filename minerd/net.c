@@ -36,6 +36,8 @@
 #include "minerd.h"
 #include "msg.h"
 #include "peer.h"
+#include "remote.h"
+#include "remote_check.h"
 
 /*
  * Limits and timings.  Each is small and fixed: they bound memory and
@@ -46,6 +48,17 @@
  * the largest registry (PEERS_MAX) with room for a second call. */
 #define NET_SIGN_MAX		(2 * PEERS_MAX)
 #define NET_OUT_MAX		(2 * PEERS_MAX)
+/* Bytes of the bodies waiting for keyd: a stats answer or a fan-out's
+ * request is small, but a worker answering many controllers with
+ * large answers must not grow without bound while keyd is slow. */
+#define NET_SIGN_BYTES_MAX	(64 * 1024 * 1024)
+/* Seconds a body may wait for keyd: past this keyd is wedged (a dead
+ * keyd is noticed by its pipe) and the bodies are dropped; whoever
+ * waits for an answer times out as usual. */
+#define NET_SIGN_AGE_MAX	30
+/* Seconds between two "too many messages" lines: a refusal can come
+ * once per peer of a large fleet. */
+#define NET_REFUSE_LOG_SECS	10
 #define NET_REQUEST_TIMEOUT	10	/* seconds for a peer to answer */
 #define NET_PAIR_TIMEOUT	30	/* seconds for a whole pairing */
 #define NET_PAIR_TOKEN_TTL	600	/* seconds a pairing token lives */
@@ -58,7 +71,6 @@
 /* What to do when a signed body is ready or an answer arrives. */
 enum net_kind {
 	NK_NONE = 0,
-	NK_PING,		/* an operator's `peer ping' */
 	NK_PAIR,		/* an operator's `peer add TOKEN' */
 	NK_REPLY,		/* an answer of ours: nothing waits */
 	NK_CALL			/* net_request: a callback waits */
@@ -72,6 +84,7 @@ struct net_sign {
 	uint8_t			 pk[32];	/* to whom */
 	uint8_t			*body;
 	size_t			 len;
+	long long		 queued;	/* mono seconds */
 };
 TAILQ_HEAD(net_sign_q, net_sign);
 
@@ -84,6 +97,7 @@ struct net_out {
 	uint8_t			 pk[32];
 	long long		 sent_ms;
 	long long		 sent_us;	/* monotonic, for the rtt */
+	unsigned int		 timeout_ms;
 	struct evhttp_request	*req;
 	struct event		*timer;
 	uint8_t			 secret[PAIR_SECRET_LEN];	/* NK_PAIR */
@@ -118,6 +132,16 @@ struct net_dial_state {
 	int			 seen;		/* mark for the sweep */
 };
 
+/*
+ * netd's handshakes need keyd's signatures, keyd_sign_rate a second:
+ * dialling more at once only gets them refused (and backed off for up
+ * to NET_DIAL_MAX), so dials are paced to that rate.
+ */
+struct net_dial_pace {
+	long long	 sec;		/* mono second of the count */
+	unsigned int	 n;		/* dials in that second */
+};
+
 static int	net_out_cmp(struct net_out *, struct net_out *);
 static int	net_ds_cmp(struct net_dial_state *, struct net_dial_state *);
 RB_HEAD(net_out_tree, net_out);
@@ -132,7 +156,15 @@ static unsigned int		 nouts;
 static struct net_ds_tree	 dials = RB_INITIALIZER(&dials);
 static struct net_sign_q	 signs = TAILQ_HEAD_INITIALIZER(signs);
 static unsigned int		 nsigns;
+static size_t			 nsign_bytes;
+/* Bodies dropped unsigned (NET_SIGN_AGE_MAX) whose answers keyd still
+ * owes, and the last of them: a late answer is not keyd's fault. */
+static unsigned int		 nsign_stale;
+static uint32_t			 sign_stale_last;
 static uint32_t			 sign_next;
+static struct net_dial_pace	 dial_pace;
+static long long		 refuse_logged;	/* mono seconds */
+static unsigned int		 refused;
 static struct net_token		 tokens[NET_PAIR_TOKENS];
 static struct net_pair_state	 pairing;
 static struct event		*net_tick_ev;
@@ -158,6 +190,9 @@ static void	net_pairing_timeout(int, short, void *);
 static void	net_tokens_push(void);
 static int	net_tokens_live(void);
 static struct net_dial_state *net_ds_get(const uint8_t [32], int);
+static void	net_sign_expire(void);
+static void	net_sign_free(struct net_sign *);
+static void	net_refuse_log(void);
 
 static long long
 net_mono_us(void)
@@ -363,6 +398,7 @@ net_tick(int fd, short event, void *arg)
 	struct net_dial		 nd;
 	long long		 now = mono_secs();
 	long long		 wall = now_ms();
+	unsigned int		 rate;
 	size_t			 i;
 
 	for (i = 0; i < NET_PAIR_TOKENS; i++)
@@ -370,9 +406,19 @@ net_tick(int fd, short event, void *arg)
 			sodium_memzero(&tokens[i], sizeof(tokens[i]));
 			net_tokens_push();
 		}
+	if (fd != -1)
+		net_sign_expire();
 	if (env->key_state != KEY_HAVE || !env->iev_netd.open)
 		return;
+	/* at most keyd's handshake signing rate of new dials a second */
+	rate = env->conf.keyd_sign_rate > 0 ? env->conf.keyd_sign_rate : 1;
+	if (dial_pace.sec != now) {
+		dial_pace.sec = now;
+		dial_pace.n = 0;
+	}
 	RB_FOREACH(ds, net_ds_tree, &dials) {
+		if (dial_pace.n >= rate)
+			break;
 		if (!ds->sent_key || ds->dialling || now < ds->next_dial)
 			continue;
 		if ((p = peer_by_pk(ds->pk)) == NULL || !p->pinned ||
@@ -387,8 +433,10 @@ net_tick(int fd, short event, void *arg)
 			ds->next_dial = now + ds->backoff;
 			continue;
 		}
-		if (net_compose(IMSG_NET_DIAL, &nd, sizeof(nd)) == 0)
+		if (net_compose(IMSG_NET_DIAL, &nd, sizeof(nd)) == 0) {
 			ds->dialling = 1;
+			dial_pace.n++;
+		}
 	}
 }
 
@@ -452,7 +500,7 @@ net_send_out(const uint8_t pk[32], enum msg_type type,
 	}
 	if (nsigns >= NET_SIGN_MAX ||
 	    (msg_is_request(type) && nouts >= NET_OUT_MAX)) {
-		log_warnx("net: too many messages in flight");
+		net_refuse_log();
 		json_decref(payload);
 		return (NULL);
 	}
@@ -461,6 +509,11 @@ net_send_out(const uint8_t pk[32], enum msg_type type,
 	    &len);
 	if (body == NULL)
 		return (NULL);
+	if (len > NET_SIGN_BYTES_MAX - nsign_bytes) {
+		net_refuse_log();
+		free(body);
+		return (NULL);
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("net: calloc");
 		free(body);
@@ -484,6 +537,7 @@ net_send_out(const uint8_t pk[32], enum msg_type type,
 			memcpy(o->secret, secret, sizeof(o->secret));
 		o->sent_ms = now_ms();
 		o->sent_us = net_mono_us();
+		o->timeout_ms = timeout_ms;
 		tv.tv_sec = timeout_ms / 1000;
 		tv.tv_usec = (timeout_ms % 1000) * 1000;
 		evtimer_add(o->timer, &tv);
@@ -496,6 +550,7 @@ net_send_out(const uint8_t pk[32], enum msg_type type,
 	memcpy(s->pk, pk, sizeof(s->pk));
 	s->body = body;
 	s->len = len;
+	s->queued = mono_secs();
 	memset(&ksr, 0, sizeof(ksr));
 	ksr.request = s->request;
 	ksr.label = KEY_LABEL_MESSAGE;
@@ -511,7 +566,74 @@ net_send_out(const uint8_t pk[32], enum msg_type type,
 	}
 	TAILQ_INSERT_TAIL(&signs, s, entry);
 	nsigns++;
+	nsign_bytes += len;
 	return (o != NULL ? o : &answer_marker);
+}
+
+/* One line per NET_REFUSE_LOG_SECS however many are refused. */
+static void
+net_refuse_log(void)
+{
+	long long	 now = mono_secs();
+
+	refused++;
+	if (refuse_logged != 0 && now - refuse_logged < NET_REFUSE_LOG_SECS)
+		return;
+	log_warnx("net: too many messages in flight (%u requests, %u "
+	    "bodies, %zu bytes waiting for keyd): %u refused", nouts, nsigns,
+	    nsign_bytes, refused);
+	refuse_logged = now;
+	refused = 0;
+}
+
+/* Requests net_request can take now: the answer's room and keyd's. */
+unsigned int
+net_request_room(void)
+{
+	unsigned int	 o, s;
+
+	if (env->key_state != KEY_HAVE || !env->iev_keyd.open)
+		return (0);
+	o = nouts < NET_OUT_MAX ? NET_OUT_MAX - nouts : 0;
+	s = nsigns < NET_SIGN_MAX ? NET_SIGN_MAX - nsigns : 0;
+	return (o < s ? o : s);
+}
+
+static void
+net_sign_free(struct net_sign *s)
+{
+	TAILQ_REMOVE(&signs, s, entry);
+	nsigns--;
+	nsign_bytes -= s->len;
+	free(s->body);
+	free(s);
+}
+
+/*
+ * keyd answers in order: bodies at the head that waited past
+ * NET_SIGN_AGE_MAX mean a keyd that is wedged, not dead.  Drop them
+ * (one line), remember that keyd still owes their answers.
+ */
+static void
+net_sign_expire(void)
+{
+	struct net_sign	*s;
+	long long	 now = mono_secs();
+	unsigned int	 n = 0;
+	size_t		 bytes = 0;
+
+	while ((s = TAILQ_FIRST(&signs)) != NULL &&
+	    now - s->queued >= NET_SIGN_AGE_MAX) {
+		sign_stale_last = s->request;
+		bytes += s->len;
+		n++;
+		net_sign_free(s);
+	}
+	if (n == 0)
+		return;
+	nsign_stale += n;
+	log_warnx("net: keyd signed nothing in %d seconds: %u messages "
+	    "(%zu bytes) dropped", NET_SIGN_AGE_MAX, n, bytes);
 }
 
 /* keyd signed a body: put signature || body on the wire. */
@@ -525,8 +647,17 @@ net_signature(const struct key_sign_rep *rep)
 	TAILQ_FOREACH(s, &signs, entry)
 		if (s->request == rep->request)
 			break;
-	if (s == NULL)
+	if (s == NULL) {
+		/* a late answer for a body we dropped (at or before the
+		 * last one dropped, in sequence order) */
+		if (nsign_stale > 0 &&
+		    (int32_t)(sign_stale_last - rep->request) >= 0) {
+			nsign_stale--;
+			log_debug("net: keyd signed a dropped message late");
+			return (0);
+		}
 		return (-1);	/* keyd answered what we never asked */
+	}
 	if (rep->status != KEYSIGN_OK)
 		log_warnx("net: keyd would not sign (status %d)", rep->status);
 	else if (env->iev_netd.open) {
@@ -545,10 +676,9 @@ net_signature(const struct key_sign_rep *rep)
 		else
 			imsgev_add(&env->iev_netd);
 	}
-	TAILQ_REMOVE(&signs, s, entry);
-	nsigns--;
-	free(s->body);
-	free(s);
+	/* answers before this one are not coming any more */
+	nsign_stale = 0;
+	net_sign_free(s);
 	return (0);
 }
 
@@ -558,12 +688,11 @@ net_keyd_lost(void)
 {
 	struct net_sign	*s;
 
-	while ((s = TAILQ_FIRST(&signs)) != NULL) {
-		TAILQ_REMOVE(&signs, s, entry);
-		free(s->body);
-		free(s);
-	}
+	while ((s = TAILQ_FIRST(&signs)) != NULL)
+		net_sign_free(s);
 	nsigns = 0;
+	nsign_bytes = 0;
+	nsign_stale = 0;
 }
 
 static void
@@ -585,12 +714,15 @@ net_out_timeout(int fd, short event, void *arg)
 
 	if ((p = peer_by_pk(o->pk)) != NULL)
 		peer_score(p, PEER_SCORE_TIMEOUT);
-	log_warnx("net: peer %s did not answer %s in %d seconds",
-	    p != NULL ? p->id : "?", msg_type_name(o->type),
-	    NET_REQUEST_TIMEOUT);
-	if (o->kind == NK_PING && o->req != NULL)
-		api_error(o->req, 504, API_ERR_TIMEOUT, "no pong in %d seconds",
-		    NET_REQUEST_TIMEOUT);
+	/* a call's owner sums its timeouts up in one line (remote.c) */
+	if (o->kind == NK_CALL)
+		log_debug("net: peer %s did not answer %s in %u ms",
+		    p != NULL ? p->id : "?", msg_type_name(o->type),
+		    o->timeout_ms);
+	else
+		log_warnx("net: peer %s did not answer %s in %u ms",
+		    p != NULL ? p->id : "?", msg_type_name(o->type),
+		    o->timeout_ms);
 	if (o->kind == NK_CALL)
 		o->cb(o->cb_arg, p, NULL, MSG_ERR_TIMEOUT, "no answer in time");
 	net_out_done(o);
@@ -844,7 +976,6 @@ net_handle_response(struct peer *p, struct msg *m)
 {
 	struct net_out	 key, *o;
 	json_t		*v;
-	double		 rtt;
 
 	(void)strlcpy(key.id, m->reply_to, sizeof(key.id));
 	if ((o = RB_FIND(net_out_tree, &outs, &key)) == NULL ||
@@ -855,19 +986,22 @@ net_handle_response(struct peer *p, struct msg *m)
 	}
 	if (m->type == MSG_ERROR) {
 		const char	*text = "";
-		json_int_t	 code = 0;
+		int		 code;
 
 		peer_score(p, PEER_SCORE_FAILURE);
 		if ((v = json_object_get(m->payload, "message")) != NULL &&
 		    json_is_string(v))
 			text = json_string_value(v);
-		if ((v = json_object_get(m->payload, "code")) != NULL &&
-		    json_is_integer(v))
-			code = json_integer_value(v);
-		log_warnx("net: peer %s refused %s: %lld", p->id,
-		    msg_type_name(o->type), (long long)code);
+		/* 1000..1005 only: never 0, which is an answer */
+		code = remote_check_code(m->payload);
+		if (o->kind == NK_CALL)
+			log_debug("net: peer %s refused %s: %d", p->id,
+			    msg_type_name(o->type), code);
+		else
+			log_warnx("net: peer %s refused %s: %d", p->id,
+			    msg_type_name(o->type), code);
 		if (o->kind == NK_CALL) {
-			o->cb(o->cb_arg, p, m, (int)code, text);
+			o->cb(o->cb_arg, p, m, code, text);
 			net_out_done(o);
 			return;
 		}
@@ -880,7 +1014,7 @@ net_handle_response(struct peer *p, struct msg *m)
 		}
 		if (o->req != NULL)
 			api_error(o->req, 502, API_ERR_FAILED,
-			    "peer refused: %lld", (long long)code);
+			    "peer refused: %d", code);
 		net_out_done(o);
 		return;
 	}
@@ -893,13 +1027,6 @@ net_handle_response(struct peer *p, struct msg *m)
 	switch (o->kind) {
 	case NK_CALL:
 		o->cb(o->cb_arg, p, m, 0, NULL);
-		break;
-	case NK_PING:
-		rtt = (net_mono_us() - o->sent_us) / 1000.0;
-		select_pong(p, m, rtt);
-		if (o->req != NULL)
-			api_reply(o->req, 200, json_pack("{s:s,s:f}", "id",
-			    p->id, "rttMs", rtt));
 		break;
 	case NK_PAIR:
 		v = json_object_get(m->payload, "role");
@@ -1216,19 +1343,13 @@ net_pairing_done(int status, int code, const char *text)
 		api_error(req, status, code, "%s", text);
 }
 
-/* An operator's `peer ping'. */
+/*
+ * An operator's `peer ping' or `remote ping': a fan-out of one
+ * (remote.c), with the remote timeout, failed when the session drops
+ * and forgotten when the client leaves.
+ */
 void
 net_ping(struct evhttp_request *req, struct peer *p)
 {
-	json_t	*pl;
-
-	if (!p->connected) {
-		api_error(req, 503, API_ERR_FAILED, "peer %s is not "
-		    "connected", p->id);
-		return;
-	}
-	pl = json_pack("{s:I}", "sentAt", (json_int_t)now_ms());
-	if (pl == NULL || net_send(p->pk, MSG_PING, NULL, pl, NK_PING, req,
-	    NULL) == -1)
-		api_error(req, 503, API_ERR_INTERNAL, "cannot send the ping");
+	remote_ping(req, p);
 }

@@ -13,10 +13,16 @@
  * for.  If the HTTP client goes away first, the requests still out are
  * forgotten (net_request_cancel) and the fan-out freed.
  *
- * What a worker says is relayed as JSON (lethctl escapes every string
- * it prints); only what we compute with is checked: the shape of a
- * stats answer and its hashrates, which are summed into the fleet's
- * total.
+ * What a worker says is rebuilt from DESIGN's fields before it is kept
+ * (remote_check.c): unknown keys dropped, types, lengths and numbers
+ * checked, so that each answer kept is small whatever a worker sends
+ * and the fleet's total hashrate stays finite.  A malformed answer is
+ * that peer's error 1001.  lethctl still escapes every string it
+ * prints.
+ *
+ * Capacity: net.c holds a bounded number of requests and bodies; a
+ * fan-out that would not fit is refused whole, at once, with one log
+ * line, rather than peer by peer.
  */
 
 #include <sys/types.h>
@@ -24,7 +30,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +48,8 @@
 #include "msg.h"
 #include "peer.h"
 #include "remote.h"
+#include "remote_check.h"
+#include "select.h"
 
 /* Where one peer's call stands. */
 enum remote_state {
@@ -74,9 +81,11 @@ struct remote_fan {
 	struct remote_call	*calls;		/* sorted by id */
 	size_t			 n;
 	size_t			 pending;
+	long long		 started_us;	/* monotonic */
 };
 
-/* The windows of a hashrate, as DESIGN's stats payload names them. */
+/* The windows of a hashrate, as DESIGN's stats payload names them
+ * (remote_check.c checked each is null or a number in range). */
 static const char *const remote_windows[] = { "10s", "60s", "15m" };
 #define REMOTE_NWINDOWS	(sizeof(remote_windows) / sizeof(remote_windows[0]))
 
@@ -95,7 +104,7 @@ static void	remote_finish(struct remote_fan *);
 static void	remote_free(struct remote_fan *);
 static void	remote_set(struct remote_call *, enum remote_state, int,
 		    const char *);
-static int	remote_stats_check(const json_t *, const char **);
+static void	remote_log_summary(const struct remote_fan *);
 static json_t	*remote_call_json(const struct remote_call *);
 static void	remote_reply_fleet(struct remote_fan *);
 static void	remote_reply_error(struct evhttp_request *,
@@ -235,6 +244,25 @@ remote_fanout(struct evhttp_request *req, struct peer **peers, size_t n,
 		    fan->calls[j - 1].id) != 0)
 			fan->calls[j++] = fan->calls[i];
 	fan->n = j;
+	fan->started_us = remote_mono_us();
+
+	/* room for every request, or none is sent */
+	for (i = 0, j = 0; i < fan->n; i++)
+		if ((p = peer_by_id(fan->calls[i].id)) != NULL &&
+		    p->connected)
+			j++;
+	if (j > net_request_room()) {
+		log_warnx("remote: %s to %zu peers refused: %u requests "
+		    "fit in flight now", msg_type_name(type), j,
+		    net_request_room());
+		free(fan->calls);
+		event_free(fan->timer);
+		free(fan);
+		json_decref(payload);
+		api_error(req, 503, API_ERR_FAILED, "too many requests in "
+		    "flight for %zu peers: try again", j);
+		return;
+	}
 
 	LIST_INSERT_HEAD(&remote_fans, fan, entry);
 	remote_nfan++;
@@ -280,53 +308,6 @@ remote_fanout(struct evhttp_request *req, struct peer **peers, size_t n,
 		log_warn("remote: evtimer_add");
 }
 
-/*
- * A stats payload we can sum: {miners: [{hashrate: {"10s": number or
- * null, ...} or null, ...}, ...]}.  The rest is relayed as it is.
- */
-static int
-remote_stats_check(const json_t *pl, const char **why)
-{
-	const json_t	*miners, *m, *hr, *v;
-	size_t		 i, w;
-	double		 d;
-
-	miners = json_object_get(pl, "miners");
-	if (!json_is_array(miners)) {
-		*why = "malformed stats: no miners array";
-		return (-1);
-	}
-	if (json_array_size(miners) > REMOTE_STATS_MINERS_MAX) {
-		*why = "malformed stats: too many miners";
-		return (-1);
-	}
-	json_array_foreach(miners, i, m) {
-		if (!json_is_object(m)) {
-			*why = "malformed stats: a miner is not an object";
-			return (-1);
-		}
-		hr = json_object_get(m, "hashrate");
-		if (hr == NULL || json_is_null(hr))
-			continue;
-		if (!json_is_object(hr)) {
-			*why = "malformed stats: a hashrate is not an object";
-			return (-1);
-		}
-		for (w = 0; w < REMOTE_NWINDOWS; w++) {
-			v = json_object_get(hr, remote_windows[w]);
-			if (v == NULL || json_is_null(v))
-				continue;
-			d = json_is_number(v) ? json_number_value(v) : -1;
-			if (!isfinite(d) || d < 0) {
-				*why = "malformed stats: a hashrate is not a "
-				    "number >= 0";
-				return (-1);
-			}
-		}
-	}
-	return (0);
-}
-
 /* net.c's callback: the answer, an error, a timeout or a lost session. */
 static void
 remote_answer(void *arg, struct peer *p, const struct msg *m, int status,
@@ -334,7 +315,7 @@ remote_answer(void *arg, struct peer *p, const struct msg *m, int status,
 {
 	struct remote_fan	*fan = arg;
 	struct remote_call	 key, *c;
-	const char		*bad;
+	char			 bad[REMOTE_WHY_MAX];
 	char			 vis[4 * REMOTE_ERR_MAX + 1];
 
 	if (p == NULL)
@@ -345,23 +326,35 @@ remote_answer(void *arg, struct peer *p, const struct msg *m, int status,
 		return;
 	if (m != NULL)
 		c->rtt_ms = (remote_mono_us() - c->sent_us) / 1000.0;
-	if (m != NULL && status == 0) {
-		if (fan->type == MSG_GET_STATS &&
-		    remote_stats_check(m->payload, &bad) == -1) {
-			log_warnx("remote: peer %s: %s", p->id, bad);
+	if (m != NULL && status == 0 &&
+	    m->type == msg_response_type(fan->type)) {
+		/* the answer: rebuilt from DESIGN's fields, or refused */
+		if ((c->payload = remote_check_answer(fan->type, m->payload,
+		    bad, sizeof(bad))) == NULL) {
+			log_warnx("remote: peer %s: malformed %s: %s", p->id,
+			    msg_type_name(m->type), bad);
 			remote_set(c, RC_ERROR, MSG_ERR_INVALID, bad);
 		} else {
-			c->payload = json_incref(m->payload);
 			remote_set(c, RC_OK, 0, NULL);
+			if (fan->type == MSG_PING)
+				select_pong(p, m, c->rtt_ms);
 		}
+	} else if (m != NULL && status == 0) {
+		/* net.c matched the type; never take anything else as one */
+		log_warnx("remote: peer %s answered %s with %s", p->id,
+		    msg_type_name(fan->type), msg_type_name(m->type));
+		remote_set(c, RC_ERROR, MSG_ERR_INVALID, "wrong answer type");
 	} else if (m != NULL) {
 		if (why == NULL)
 			why = "";
+		/* net.c gives 1000..1005; anything else is internal */
+		if (status < MSG_ERR_INTERNAL || status > MSG_ERR_TIMEOUT)
+			status = MSG_ERR_INTERNAL;
 		log_debug("remote: peer %s refused %s: %d %s", p->id,
 		    msg_type_name(fan->type), status, str_vis(vis,
 		    sizeof(vis), why, strnlen(why, REMOTE_ERR_MAX)));
-		remote_set(c, RC_ERROR, status != 0 ? status :
-		    MSG_ERR_FAILED, why[0] != '\0' ? why : "refused");
+		remote_set(c, RC_ERROR, status, why[0] != '\0' ? why :
+		    "refused");
 	} else if (status == MSG_ERR_TIMEOUT)
 		remote_set(c, RC_TIMEOUT, MSG_ERR_TIMEOUT, "no answer in time");
 	else
@@ -605,6 +598,7 @@ remote_finish(struct remote_fan *fan)
 		event_free(fan->watch);
 		fan->watch = NULL;
 	}
+	remote_log_summary(fan);
 	switch (fan->reply) {
 	case REMOTE_REPLY_FLEET:
 		remote_reply_fleet(fan);
@@ -631,7 +625,49 @@ remote_finish(struct remote_fan *fan)
 		} else
 			api_reply(fan->req, 200, o);
 		break;
+	case REMOTE_REPLY_PING:
+		c = &fan->calls[0];
+		if (fan->n == 0)
+			api_error(fan->req, 404, API_ERR_NOT_FOUND, "no peer");
+		else if (c->state != RC_OK)
+			remote_reply_error(fan->req, c);
+		else
+			api_reply(fan->req, 200, json_pack("{s:s, s:f}",
+			    "id", c->id, "rttMs", c->rtt_ms));
+		break;
 	}
 	fan->req = NULL;
 	remote_free(fan);
+}
+
+/* One line per fan-out, whatever the number of peers. */
+static void
+remote_log_summary(const struct remote_fan *fan)
+{
+	size_t	 i, n[RC_OFFLINE + 1];
+
+	memset(n, 0, sizeof(n));
+	for (i = 0; i < fan->n; i++)
+		n[fan->calls[i].state]++;
+	log_info("remote: %s to %zu peer%s in %lld ms: %zu answered, "
+	    "%zu refused or failed, %zu timed out, %zu offline",
+	    msg_type_name(fan->type), fan->n, fan->n == 1 ? "" : "s",
+	    (remote_mono_us() - fan->started_us) / 1000, n[RC_OK],
+	    n[RC_ERROR] + n[RC_PENDING], n[RC_TIMEOUT], n[RC_OFFLINE]);
+}
+
+/* An operator's `peer ping' or `remote ping': the sentAt we send is
+ * the one the pong echoes. */
+void
+remote_ping(struct evhttp_request *req, struct peer *p)
+{
+	json_t	*pl;
+
+	if ((pl = json_pack("{s:I}", "sentAt", (json_int_t)now_ms())) ==
+	    NULL) {
+		api_error(req, 500, API_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	remote_fanout(req, &p, 1, MSG_PING, pl, env->conf.remote_timeout,
+	    REMOTE_REPLY_PING);
 }

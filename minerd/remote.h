@@ -30,10 +30,6 @@ struct peer;
  * even if net.c never called back (a peer removed mid-call): net.c's
  * own timer fires first in every normal case. */
 #define REMOTE_TIMEOUT_MARGIN_MS	1000
-/* Miners in one worker's stats that we take (a rig has at most
- * MINER_SLOTS_MAX; a newer worker may allow more): beyond this, the
- * answer is refused as malformed. */
-#define REMOTE_STATS_MINERS_MAX	1024
 /* Bytes of a worker's error message we keep and show. */
 #define REMOTE_ERR_MAX		256
 
@@ -41,18 +37,23 @@ struct peer;
 enum remote_reply {
 	REMOTE_REPLY_FLEET,	/* {"peers": [..], "totalHashrate", ...} */
 	REMOTE_REPLY_PEER,	/* one peer's object, or an error body */
-	REMOTE_REPLY_MERGED	/* {"peer": id, ...the worker's payload} */
+	REMOTE_REPLY_MERGED,	/* {"peer": id, ...the worker's payload} */
+	REMOTE_REPLY_PING	/* {"id", "rttMs"}, or an error body */
 };
 
 /*
  * Send type with payload (stolen; shared by every request) to the n
  * peers (any order, duplicates allowed) and answer req once, with
  * reply's shape.  Peers not connected are reported at once; timeout_s
- * bounds the wait for each of the others.
+ * bounds the wait for each of the others.  Each answer is rebuilt from
+ * DESIGN's fields (remote_check.c) before it is kept.  When net.c has
+ * no room for every request, the call is refused at once with 503.
  */
 void		 remote_fanout(struct evhttp_request *, struct peer **,
 		    size_t n, enum msg_type, json_t *payload,
 		    unsigned int timeout_s, enum remote_reply);
+/* An operator's ping of p: a fan-out of one, answered {id, rttMs}. */
+void		 remote_ping(struct evhttp_request *, struct peer *);
 unsigned int	 remote_nfans(void);
 /* The HTTP status for an error code of a worker's `error' answer. */
 int		 remote_http_status(int code);

@@ -11,6 +11,12 @@
  * found with a k-d tree (kdtree.c) built for each query: the values
  * change with every pong, and building is O(n log n).
  *
+ * The timer's pings are spread over the interval, in id order, a batch
+ * at a time (SELECT_PING_BATCH, at most every SELECT_PING_STEP_MIN_MS),
+ * and at most SELECT_PINGS_INFLIGHT_MAX wait at once: pinging 10,000
+ * workers at one instant would fill net.c's tables and keyd's queue
+ * that an operator's `remote status --all' needs.
+ *
  * Candidates are every pinned worker, connected or not: one that is not
  * connected has no known hops (the worst on that dimension), so it
  * ranks after an otherwise equal connected one, and its last pingMs and
@@ -43,15 +49,35 @@ static const char *const select_names[SELECT_DIMS] = {
 	"pingMs", "hops", "geoKm", "score"
 };
 
+/* Timer pings of one batch, the shortest time between two batches and
+ * the most waiting at once (well under net.c's PEERS_MAX room, so that
+ * a fleet-wide operator call always fits beside them). */
+#define SELECT_PING_BATCH		64
+#define SELECT_PING_STEP_MIN_MS		10
+#define SELECT_PINGS_INFLIGHT_MAX	1024
+
 /* A timer ping in flight: its send time, for the round trip. */
 struct select_ping {
 	long long	 sent_us;	/* CLOCK_MONOTONIC */
 };
 
-static struct event	*select_ev;
+/* Where the timer's round of pings stands. */
+struct select_round {
+	long long	 start_ms;	/* monotonic */
+	int		 done;		/* every peer had its turn */
+	char		 cursor[NODE_ID_LEN + 1];	/* last one; "" first */
+	unsigned int	 quota;		/* peers a batch */
+	unsigned int	 step_ms;	/* between batches */
+};
+
+static struct event		*select_ev;
+static struct select_round	 select_rnd;
+static unsigned int		 select_inflight;
 
 static void	select_tick(int, short, void *);
-static void	select_schedule(void);
+static void	select_schedule(long long);
+static void	select_round_start(long long);
+static struct peer *select_after(const char *);
 static void	select_ping_done(void *, struct peer *, const struct msg *,
 		    int, const char *);
 
@@ -126,18 +152,68 @@ select_init(void)
 {
 	if ((select_ev = evtimer_new(ev_base, select_tick, NULL)) == NULL)
 		fatal("select: evtimer_new");
-	select_schedule();
+	/* the first round one interval from now */
+	select_rnd.done = 1;
+	select_rnd.start_ms = select_mono_us() / 1000;
+	select_schedule(env->conf.select_ping_interval * 1000LL);
 }
 
 static void
-select_schedule(void)
+select_schedule(long long ms)
 {
 	struct timeval	 tv;
 
-	tv.tv_sec = env->conf.select_ping_interval;
-	tv.tv_usec = 0;
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
 	if (evtimer_add(select_ev, &tv) == -1)
 		fatal("select: evtimer_add");
+}
+
+/* A new round: batches of quota peers every step_ms, to fill the
+ * interval. */
+static void
+select_round_start(long long now)
+{
+	struct peer	*p;
+	long long	 interval = env->conf.select_ping_interval * 1000LL;
+	long long	 n = 0, batches, steps;
+
+	for (p = peer_first(); p != NULL; p = peer_next(p))
+		if (p->pinned)
+			n++;
+	batches = (n + SELECT_PING_BATCH - 1) / SELECT_PING_BATCH;
+	if (batches < 1)
+		batches = 1;
+	steps = interval / SELECT_PING_STEP_MIN_MS;
+	if (steps < 1)
+		steps = 1;
+	if (batches > steps)
+		batches = steps;
+	select_rnd.start_ms = now;
+	select_rnd.done = 0;
+	select_rnd.cursor[0] = '\0';
+	select_rnd.quota = (n + batches - 1) / batches;
+	if (select_rnd.quota < 1)
+		select_rnd.quota = 1;
+	select_rnd.step_ms = interval / batches;
+}
+
+/* The first peer after id in id order (id may have been removed). */
+static struct peer *
+select_after(const char *id)
+{
+	struct peer	*p;
+
+	if (id[0] == '\0')
+		return (peer_first());
+	if ((p = peer_by_id(id)) != NULL)
+		return (peer_next(p));
+	for (p = peer_first(); p != NULL; p = peer_next(p))
+		if (strcmp(p->id, id) > 0)
+			break;
+	return (p);
 }
 
 void
@@ -156,29 +232,56 @@ select_reconf(const struct child_init *ci)
 	    sizeof(env->conf.select_bound));
 	if (env->conf.select_ping_interval != ci->select_ping_interval) {
 		env->conf.select_ping_interval = ci->select_ping_interval;
-		if (select_ev != NULL)
-			select_schedule();
+		if (select_ev != NULL) {
+			/* a new round one new interval from now */
+			select_rnd.done = 1;
+			select_rnd.start_ms = select_mono_us() / 1000;
+			select_schedule(env->conf.select_ping_interval *
+			    1000LL);
+		}
 	}
 }
 
-/* Ping every connected pinned worker, to keep pingMs fresh. */
+/*
+ * Ping the next batch of connected pinned workers, to keep pingMs
+ * fresh; each one once an interval.
+ */
 static void
 select_tick(int fd, short ev, void *arg)
 {
 	struct peer		*p;
 	struct select_ping	*sp;
 	const char		*why;
-	unsigned int		 timeout, n = 0;
+	unsigned int		 timeout, n = 0, visited = 0;
+	long long		 now = select_mono_us() / 1000;
+	long long		 interval;
 	json_t			*pl;
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
+	interval = env->conf.select_ping_interval * 1000LL;
+	if (select_rnd.done) {
+		if (now - select_rnd.start_ms < interval) {
+			select_schedule(select_rnd.start_ms + interval - now);
+			return;
+		}
+		select_round_start(now);
+	}
 	timeout = env->conf.select_ping_interval * 1000U;
 	if (timeout > SELECT_PING_TIMEOUT_MS)
 		timeout = SELECT_PING_TIMEOUT_MS;
-	for (p = peer_first(); p != NULL; p = peer_next(p)) {
-		if (!p->pinned || !p->connected)
+	for (p = select_after(select_rnd.cursor); p != NULL &&
+	    visited < select_rnd.quota; p = peer_next(p)) {
+		if (!p->pinned)
+			continue;
+		if (p->connected &&
+		    select_inflight >= SELECT_PINGS_INFLIGHT_MAX)
+			break;		/* this one goes in the next batch */
+		visited++;
+		(void)strlcpy(select_rnd.cursor, p->id,
+		    sizeof(select_rnd.cursor));
+		if (!p->connected)
 			continue;
 		if ((sp = malloc(sizeof(*sp))) == NULL) {
 			log_warn("select: ping");
@@ -196,11 +299,16 @@ select_tick(int fd, short ev, void *arg)
 			free(sp);
 			continue;
 		}
+		select_inflight++;
 		n++;
 	}
 	if (n > 0)
 		log_debug("select: pinged %u workers", n);
-	select_schedule();
+	if (p == NULL) {
+		select_rnd.done = 1;
+		select_schedule(select_rnd.start_ms + interval - now);
+	} else
+		select_schedule(select_rnd.step_ms);
 }
 
 static void
@@ -209,7 +317,9 @@ select_ping_done(void *arg, struct peer *p, const struct msg *m, int status,
 {
 	struct select_ping	*sp = arg;
 
-	if (status == 0 && m != NULL && p != NULL)
+	select_inflight--;
+	/* only a pong is a pong: never an error, whatever its status */
+	if (status == 0 && m != NULL && m->type == MSG_PONG && p != NULL)
 		select_pong(p, m, (select_mono_us() - sp->sent_us) / 1000.0);
 	else if (p != NULL)
 		log_debug("select: ping of %s: %d %s", p->id, status,

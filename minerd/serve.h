@@ -58,8 +58,8 @@ int	serve_allowed(enum peer_access, enum msg_type);
 int	serve_parse(enum msg_type, const json_t *payload, struct serve_req *r,
 	    char *why, size_t whylen);
 
-/* A miner name or a profile id: 1 to max of [A-Za-z0-9._-], a letter
- * or a digit first.  0 or -1. */
+/* A profile id: 1 to max of [A-Za-z0-9._-], a letter or a digit first.
+ * 0 or -1.  A miner name is miner_name_valid's (common/name.h). */
 int	serve_name_check(const char *, size_t max);
 
 /* serve.c (serve_request is in minerd.h, for net.c) */

@@ -17,8 +17,10 @@
 #include <jansson.h>
 
 #include "lethd.h"
+#include "name.h"
 #include "serve.h"
 
+/* A profile id, as profile_id_check has it; a miner name is name.h's. */
 #define SERVE_NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 				"abcdefghijklmnopqrstuvwxyz0123456789._-"
 #define SERVE_NAME_FIRST	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
@@ -26,6 +28,8 @@
 
 static int	serve_string(const json_t *, const char *, int, size_t,
 		    char *, size_t, char *, size_t);
+static int	serve_miner(const json_t *, const char *, int, char *,
+		    size_t, char *, size_t);
 
 int
 serve_allowed(enum peer_access access, enum msg_type type)
@@ -59,9 +63,9 @@ serve_name_check(const char *s, size_t max)
 }
 
 /*
- * A name field of the payload into out: 1 when it is there and good, 0
- * when it is absent (null and "" count as absent unless required), -1
- * with why.
+ * A profile id (max > 0) or a miner name (max 0) of the payload into
+ * out: 1 when it is there and good, 0 when it is absent (null and ""
+ * count as absent unless required), -1 with why.
  */
 static int
 serve_string(const json_t *payload, const char *key, int required,
@@ -85,7 +89,15 @@ serve_string(const json_t *payload, const char *key, int required,
 	s = json_string_value(v);
 	if (s[0] == '\0' && !required)
 		return (0);
-	if (strlen(s) != json_string_length(v) ||
+	if (max == 0) {
+		if (strlen(s) != json_string_length(v) ||
+		    !miner_name_valid(s) || strlen(s) >= outlen) {
+			(void)snprintf(why, whylen, "%s: want 1 to %d "
+			    "letters, digits, \".\", \"_\" or \"-\", not "
+			    "\".\" first", key, MINER_NAME_MAX);
+			return (-1);
+		}
+	} else if (strlen(s) != json_string_length(v) ||
 	    serve_name_check(s, max) == -1 || strlen(s) >= outlen) {
 		(void)snprintf(why, whylen, "%s: want 1 to %zu letters, "
 		    "digits, \".\", \"_\" or \"-\", a letter or a digit first",
@@ -94,6 +106,15 @@ serve_string(const json_t *payload, const char *key, int required,
 	}
 	(void)strlcpy(out, s, outlen);
 	return (1);
+}
+
+/* A miner name field, as miner_name_valid has it. */
+static int
+serve_miner(const json_t *payload, const char *key, int required,
+    char *out, size_t outlen, char *why, size_t whylen)
+{
+	return (serve_string(payload, key, required, 0, out, outlen, why,
+	    whylen));
 }
 
 int
@@ -117,8 +138,8 @@ serve_parse(enum msg_type type, const json_t *payload, struct serve_req *r,
 	case MSG_START_MINER:
 		if (serve_string(payload, "profileId", 1, PROFILE_ID_MAX,
 		    r->profile, sizeof(r->profile), why, whylen) == -1 ||
-		    serve_string(payload, "name", 0, MINER_NAME_MAX,
-		    r->miner, sizeof(r->miner), why, whylen) == -1)
+		    serve_miner(payload, "name", 0, r->miner,
+		    sizeof(r->miner), why, whylen) == -1)
 			return (-1);
 		if (r->miner[0] == '\0' && strlen(r->profile) >
 		    MINER_NAME_MAX) {
@@ -130,11 +151,11 @@ serve_parse(enum msg_type type, const json_t *payload, struct serve_req *r,
 		return (0);
 	case MSG_STOP_MINER:
 	case MSG_RESTART_MINER:
-		return (serve_string(payload, "minerName", 1, MINER_NAME_MAX,
-		    r->miner, sizeof(r->miner), why, whylen) == -1 ? -1 : 0);
+		return (serve_miner(payload, "minerName", 1, r->miner,
+		    sizeof(r->miner), why, whylen) == -1 ? -1 : 0);
 	case MSG_GET_LOGS:
-		if (serve_string(payload, "minerName", 1, MINER_NAME_MAX,
-		    r->miner, sizeof(r->miner), why, whylen) == -1)
+		if (serve_miner(payload, "minerName", 1, r->miner,
+		    sizeof(r->miner), why, whylen) == -1)
 			return (-1);
 		r->lines = SERVE_LOGS_DEFAULT;
 		v = json_object_get(payload, "lines");

@@ -97,7 +97,7 @@
 #define CONF_BOUND_GEO_MAX	20016	/* km: half a great circle */
 #define CONF_BOUND_SCORE_MAX	100	/* points: the score's scale */
 #define CONF_SELECT_PING_MAX	86400	/* s: a day between pings */
-#define CONF_REMOTE_TIMEOUT_MAX	3600	/* s: the control timeout's max */
+#define CONF_REMOTE_TIMEOUT_MAX	REMOTE_TIMEOUT_MAX	/* s: lethctl waits */
 
 struct conf_listen {
 	struct sockaddr_storage	ss;	/* numeric address and port */

@@ -363,6 +363,10 @@ parent_reload(void)
 	if (CONF_CHANGED(miner_hugepages) || CONF_CHANGED(miner_msr))
 		log_warnx("reload: miner hugepages or msr changed: restart "
 		    "lethd to apply");
+	/* minerd sizes and prunes its database as it opens it */
+	if (CONF_CHANGED(history_samples) || CONF_CHANGED(history_minutes) ||
+	    CONF_CHANGED(history_max_mb))
+		log_warnx("reload: history changed: restart lethd to apply");
 	/* what applies now */
 	old->log_rate = new.log_rate;
 	old->ctl_max_conn = new.ctl_max_conn;
@@ -408,8 +412,8 @@ parent_reload(void)
 	old->remote_command_timeout = new.remote_command_timeout;
 	child_reconf();
 	log_info("reloaded: log rate, control limits, name, peer "
-	    "transport, miner backoff, polling, watchdog, logs, history "
-	    "and peer selection applied");
+	    "transport, miner backoff, polling, watchdog, logs, peer "
+	    "selection and remote timeouts applied");
 }
 
 /*

@@ -196,9 +196,15 @@ grammar		: /* empty */
 		| grammar error '\n'		{ yyerrok; }
 		;
 
-/* Where a string is expected, digits are a string too. */
+/* Where a string is expected, digits are a string too, and so are
+ * the keywords added since lethd.conf had its first users: a config
+ * that says "name remote" or "select = ..." still means what it said. */
 word		: STRING
 		| NUMBER
+		| kwword
+		;
+
+kwword		: API | BOUND | COMMAND | LOCATION | REMOTE | SELECT | WEIGHT
 		;
 
 /* -1: neither yes nor no, reported. */
@@ -215,6 +221,9 @@ yesno		: YES			{ $$.number = 1; }
 		;
 
 varset		: STRING '=' word {
+			macro_set(parse_state, $1.string, $3.string);
+		}
+		| kwword '=' word {
 			macro_set(parse_state, $1.string, $3.string);
 		}
 		;
@@ -895,6 +904,9 @@ lex_word(struct parse *ps, int c)
 	if ((kw = lookup(ps->tok)) != NULL) {
 		if (ps->ntok == 1)
 			ps->first_keyword = kw->k_name;
+		/* its text, for the keywords that may be words too */
+		if ((yylval.string = lex_strdup(ps, ps->tok, len)) == NULL)
+			return (lex_error(ps, "out of memory"));
 		return (kw->k_val);
 	}
 	tok = lex_value(ps, ps->tok, len);

@@ -313,6 +313,13 @@ sighup_reloads_and_says_what_needs_a_restart_body()
 	kill -HUP "$PARENT"
 	wait_for grep -q "listeners changed: restart lethd" "$T/lethd.log" || \
 	    atf_fail "no restart notice"
+	# minerd sizes its history database at start only
+	echo 'history size 100' >> "$T/lethd.conf"
+	kill -HUP "$PARENT"
+	wait_for grep -q "history changed: restart lethd" "$T/lethd.log" || \
+	    atf_fail "no restart notice for history"
+	grep "reloaded:" "$T/lethd.log" | grep -q "history" && \
+	    atf_fail "history said applied on a reload"
 	echo 'bogus line' >> "$T/lethd.conf"
 	kill -HUP "$PARENT"
 	wait_for grep -q "reload failed" "$T/lethd.log" || atf_fail "no failure line"

@@ -76,10 +76,11 @@ every_documented_route_answers_as_documented_body()
 }
 every_documented_route_answers_as_documented_cleanup() { lethd_cleanup; }
 
-# tcp_node: one node with the TCP API on APORT; sets TOKEN
+# tcp_node [PORT]: one node with the TCP API on APORT (PORT, or a free
+# one); sets TOKEN
 tcp_node()
 {
-	APORT=$(free_port)
+	APORT=${1:-$(free_port)}
 	lethd_setup "api listen on 127.0.0.1 port $APORT"
 	lethd_start
 	i=0
@@ -148,6 +149,10 @@ the_tcp_listener_wants_the_token_and_its_host_body()
 	get port -H "Authorization: Bearer $TOKEN" \
 	    -H "Host: 127.0.0.1:1" "$URL/health"
 	atf_check -o inline:"421" cat port.code
+	# no port means 80, which this listener is not
+	get noport -H "Authorization: Bearer $TOKEN" \
+	    -H "Host: 127.0.0.1" "$URL/health"
+	atf_check -o inline:"421" cat noport.code
 
 	# CORS: no preflight, no Access-Control-* on any answer (get checks)
 	get options -X OPTIONS -H "Origin: http://evil.example" \
@@ -163,6 +168,38 @@ the_tcp_listener_wants_the_token_and_its_host_body()
 	check_no_restarts
 }
 the_tcp_listener_wants_the_token_and_its_host_cleanup() { lethd_cleanup; }
+
+atf_test_case a_listener_on_port_80_takes_a_host_without_a_port cleanup
+a_listener_on_port_80_takes_a_host_without_a_port_head()
+{
+	atf_set descr "api listen on port 80: Host 127.0.0.1 or localhost without a port is this listener (curl sends it so), another name still gets 421"
+	atf_set require.user root
+}
+a_listener_on_port_80_takes_a_host_without_a_port_body()
+{
+	python3 -c '
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 80))' 2>/dev/null || atf_skip "127.0.0.1 port 80 is taken"
+	tcp_node 80
+	get bare -H "Authorization: Bearer $TOKEN" http://127.0.0.1/api/v1/health
+	atf_check -o inline:"200" cat bare.code
+	get local -H "Authorization: Bearer $TOKEN" -H "Host: localhost" \
+	    http://127.0.0.1/api/v1/health
+	atf_check -o inline:"200" cat local.code
+	get full -H "Authorization: Bearer $TOKEN" -H "Host: 127.0.0.1:80" \
+	    http://127.0.0.1/api/v1/health
+	atf_check -o inline:"200" cat full.code
+	get other -H "Authorization: Bearer $TOKEN" -H "Host: evil.example" \
+	    http://127.0.0.1/api/v1/health
+	atf_check -o inline:"421" cat other.code
+	get v6 -H "Authorization: Bearer $TOKEN" -H "Host: [::1]" \
+	    http://127.0.0.1/api/v1/health
+	atf_check -o inline:"421" cat v6.code
+	check_no_restarts
+}
+a_listener_on_port_80_takes_a_host_without_a_port_cleanup() { lethd_cleanup; }
 
 atf_test_case a_bad_token_file_is_refused_not_trusted cleanup
 a_bad_token_file_is_refused_not_trusted_head()
@@ -217,6 +254,7 @@ atf_init_test_cases()
 	atf_add_test_case the_document_is_valid_openapi_3_0
 	atf_add_test_case every_documented_route_answers_as_documented
 	atf_add_test_case the_tcp_listener_wants_the_token_and_its_host
+	atf_add_test_case a_listener_on_port_80_takes_a_host_without_a_port
 	atf_add_test_case a_bad_token_file_is_refused_not_trusted
 	atf_add_test_case a_non_loopback_api_listen_is_refused
 }

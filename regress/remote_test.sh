@@ -137,7 +137,7 @@ status_shows_every_worker_and_the_fleet_total_cleanup() { lethd_cleanup; }
 atf_test_case an_operator_starts_and_stops_an_observer_is_refused cleanup
 an_operator_starts_and_stops_an_observer_is_refused_head()
 {
-	atf_set descr "remote start on the operator's worker runs a miner as the miner user, remote stop kills it; the observer's worker refuses both and logs it"
+	atf_set descr "remote start on the operator's worker runs a miner as the miner user, remote stop kills it, also one named with '_' first; the observer's worker refuses both and logs it"
 	atf_set require.user root
 }
 an_operator_starts_and_stops_an_observer_is_refused_body()
@@ -177,6 +177,15 @@ an_operator_starts_and_stops_an_observer_is_refused_body()
 	[ -n "$(miner_pid W1 m3)" ] || atf_fail "m3 not on W1"
 	[ -z "$(miner_pid W2 m3)" ] || atf_fail "m3 on W2"
 	atf_check -s exit:1 -o match:"^$W1_ID: m3: stop ok" "$LETHCTL" -s "$C_SOCK" remote stop --tag all m3
+
+	# one rule for names: what a worker starts locally ('_' first) a
+	# controller stops; a leading '.' is refused on both sides
+	atf_check -o ignore "$LETHCTL" -s "$W1_SOCK" miner start p1 --name _x
+	[ -n "$(miner_pid W1 _x)" ] || atf_fail "_x not on W1"
+	atf_check -o match:"^$W1_ID: _x: stop ok" "$LETHCTL" -s "$C_SOCK" remote stop "$W1_ID" _x
+	[ -z "$(miner_pid W1 _x)" ] || atf_fail "W1 still runs _x"
+	atf_check -s exit:1 -e match:"bad miner .x" "$LETHCTL" -s "$C_SOCK" remote stop "$W1_ID" .x
+	atf_check -s exit:1 -e match:"bad name .x" "$LETHCTL" -s "$W1_SOCK" miner start p1 --name .x
 	for n in C W1 W2; do
 		eval "T=\$${n}_T SOCK=\$${n}_SOCK"
 		check_no_restarts
@@ -187,7 +196,7 @@ an_operator_starts_and_stops_an_observer_is_refused_cleanup() { lethd_cleanup; }
 atf_test_case a_gone_or_denying_worker_is_marked_and_refuses cleanup
 a_gone_or_denying_worker_is_marked_and_refuses_head()
 {
-	atf_set descr "a stopped worker is marked offline or timed out while the other answers; a worker that denies C refuses"
+	atf_set descr "a stopped worker is marked offline or timed out while the other answers, after the remote timeout that a reload set; a worker that denies C refuses"
 	atf_set require.user root
 }
 a_gone_or_denying_worker_is_marked_and_refuses_body()
@@ -202,6 +211,38 @@ a_gone_or_denying_worker_is_marked_and_refuses_body()
 	kill -CONT "$mp"
 	grep -q "remote: the client went away: 1 of 2" "$(node_log C)" || \
 	    atf_fail "the fan-out outlived its client"
+	# a ping is a fan-out too: the remote timeout (2 s), not 10 s,
+	# and dropped when its client leaves
+	kill -STOP "$mp"
+	start=$(date +%s)
+	atf_check -s exit:1 -e match:"did not answer" \
+	    "$LETHCTL" -s "$C_SOCK" remote ping "$W2_ID"
+	[ $(($(date +%s) - start)) -le 4 ] || atf_fail "ping ignored the remote timeout"
+	curl -s --max-time 1 -X POST --unix-socket "$C_SOCK" \
+	    "http://x/api/v1/remote/$W2_ID/ping" >/dev/null
+	kill -CONT "$mp"
+	grep -q "remote: the client went away: 1 of 1" "$(node_log C)" || \
+	    atf_fail "the ping outlived its client"
+	# one line a fan-out, none a peer
+	grep -Eq "remote: ping to 1 peer in [0-9]+ ms: 0 answered, 0 refused or failed, 1 timed out, 0 offline" \
+	    "$(node_log C)" || atf_fail "no summary line for the ping"
+	# the timeout logged is the one that ran
+	grep -q "did not answer ping in 2000 ms" "$(node_log C)" || \
+	    atf_fail "the ping's timeout logged wrong"
+	# a reload changes it for the next call
+	sed -i 's/^remote timeout 2$/remote timeout 1/' "$C_T/lethd.conf"
+	kill -HUP "$C_PARENT"
+	wait_for grep -q "remote timeouts applied" "$(node_log C)" || \
+	    atf_fail "no reload line on C"
+	# (the parent's line may come before minerd read the new values)
+	kill -STOP "$mp"
+	i=0
+	until grep -q "did not answer ping in 1000 ms" "$(node_log C)"; do
+		i=$((i + 1))
+		[ $i -gt 3 ] && atf_fail "the reloaded remote timeout was not used"
+		"$LETHCTL" -s "$C_SOCK" remote ping "$W2_ID" >/dev/null 2>&1
+	done
+	kill -CONT "$mp"
 	# W2's daemon dies: W1 still answers, W2 is marked
 	kill -9 "$W2_PARENT" "$(PARENT=$W2_PARENT child_pid minerd)" \
 	    "$(PARENT=$W2_PARENT child_pid netd)" "$(PARENT=$W2_PARENT child_pid keyd)"
@@ -211,6 +252,8 @@ a_gone_or_denying_worker_is_marked_and_refuses_body()
 	grep -Eq '^w1 +m1 +running' status.out || atf_fail "w1 lost: $(cat status.out)"
 	grep -Eq '^w2 +(offline|timed out)' status.out || atf_fail "w2 not marked: $(cat status.out)"
 	grep -q '1 of 2 workers answered' status.out || atf_fail "counts: $(cat status.out)"
+	grep -Eq "remote: get_stats to 2 peers in [0-9]+ ms: 1 answered" "$(node_log C)" || \
+	    atf_fail "no summary line for the fleet call"
 	[ "$(fleet_field '[p["status"] for p in d["peers"] if p["name"] == "w2"][0] in ("offline", "timeout")')" = True ] || \
 	    atf_fail "w2 status"
 	atf_check -s exit:1 -e match:"not connected|did not answer" \

@@ -138,7 +138,7 @@ the_ping_timer_keeps_ping_fresh_cleanup() { lethd_cleanup; }
 atf_test_case best_refuses_a_bad_k_and_is_not_a_peer_id cleanup
 best_refuses_a_bad_k_and_is_not_a_peer_id_head()
 {
-	atf_set descr "GET /peers/best?k= refuses 0, 1001 and words with 400; POST is 405; lethctl refuses a bad -k; with no workers the list is empty"
+	atf_set descr "GET /peers/best?k= refuses 0, 1001 and words with 400, and so any other parameter; POST is 405; lethctl refuses a bad -k; with no workers the list is empty"
 	atf_set require.user root
 }
 best_refuses_a_bad_k_and_is_not_a_peer_id_body()
@@ -148,6 +148,12 @@ best_refuses_a_bad_k_and_is_not_a_peer_id_body()
 		atf_check -o match:'"code": *1001' -o match:"^400$" \
 		    curl -s -w '\n%{http_code}\n' --unix-socket "$C_SOCK" \
 		    "http://localhost/api/v1/peers/best?k=$k"
+	done
+	for q in count=3 "k=2&x=1" K=2; do
+		atf_check -o match:'"code": *1001' -o match:"^400$" \
+		    -o match:"unknown parameter" \
+		    curl -s -w '\n%{http_code}\n' --unix-socket "$C_SOCK" \
+		    "http://localhost/api/v1/peers/best?$q"
 	done
 	atf_check -o match:"^405$" -o ignore curl -s -o /dev/null \
 	    -w '%{http_code}\n' -X POST --unix-socket "$C_SOCK" \

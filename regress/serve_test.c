@@ -40,6 +40,7 @@
 #include "peer.h"
 #include "profile.h"
 #include "miner.h"
+#include "name.h"
 #include "ring.h"
 #include "serve.h"
 
@@ -460,7 +461,7 @@ ATF_TC_BODY(bad_payloads_are_invalid_and_named, tc)
 		{ MSG_START_MINER, "{\"profileId\": \"xmr\", \"name\": 3}",
 		    "name: not a string" },
 		{ MSG_START_MINER, "{\"profileId\": \"xmr\", \"name\": "
-		    "\"-x\"}", "name" },
+		    "\".x\"}", "name" },
 		{ MSG_START_MINER, "{\"profileId\": \"xmr\", \"name\": "
 		    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "name" },
 		{ MSG_START_MINER, "{\"profileId\": \"aaaaaaaaaaaaaaaaaaaaaaaa"
@@ -827,6 +828,67 @@ ATF_TC_BODY(stop_is_acknowledged_once_the_miner_exited, tc)
 	ATF_CHECK(miner_find("rig") == NULL);
 }
 
+/*
+ * One rule for a miner's name on every side (common/name.h): what the
+ * local supervisor takes, a controller may name, and nothing else.
+ */
+ATF_TC_WITHOUT_HEAD(miner_names_follow_the_local_rule_remotely);
+ATF_TC_BODY(miner_names_follow_the_local_rule_remotely, tc)
+{
+	static const struct {
+		const char	*name;
+		int		 ok;
+	} names[] = {
+		{ "rig", 1 }, { "_x", 1 }, { "-x", 1 }, { "0", 1 },
+		{ "a.b_c-d", 1 }, { "x.", 1 },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 1 },	/* 32 */
+		{ "", 0 }, { ".x", 0 }, { ".", 0 }, { "..", 0 },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0 },	/* 33 */
+		{ "a b", 0 }, { "a/b", 0 }, { "r\xc3\xa9g", 0 }, { "a:b", 0 },
+	};
+	struct serve_req	 r;
+	struct peer		 p;
+	struct miner		*m;
+	json_t			*o;
+	char			 why[SERVE_WHY_MAX];
+	size_t			 i;
+	uint32_t		 slot;
+	int			 got;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ATF_CHECK_EQ_MSG(miner_name_valid(names[i].name), names[i].ok,
+		    "miner_name_valid(\"%s\")", names[i].name);
+		o = json_pack("{s:s}", "minerName", names[i].name);
+		ATF_REQUIRE(o != NULL);
+		got = serve_parse(MSG_STOP_MINER, o, &r, why, sizeof(why));
+		ATF_CHECK_EQ_MSG(got == 0, names[i].ok, "stop \"%s\": %s",
+		    names[i].name, got == 0 ? "taken" : why);
+		json_decref(o);
+		o = json_pack("{s:s, s:s}", "profileId", "xmr", "name",
+		    names[i].name);
+		ATF_REQUIRE(o != NULL);
+		got = serve_parse(MSG_START_MINER, o, &r, why, sizeof(why));
+		/* "" is no name: the profile's id is taken */
+		ATF_CHECK_EQ_MSG(got == 0, names[i].ok ||
+		    names[i].name[0] == '\0', "start \"%s\": %s",
+		    names[i].name, got == 0 ? "taken" : why);
+		json_decref(o);
+	}
+
+	/* a miner whose name starts with '_' is stopped from afar */
+	setup();
+	parent_open();
+	m = miner_running(1, "_x", 4343);
+	peer_make(&p, ACCESS_OPERATOR);
+	request(&p, MSG_STOP_MINER, "{\"minerName\": \"_x\"}");
+	ATF_CHECK_EQ(cap.n, 0);
+	ATF_CHECK_EQ(parent_read(&slot), IMSG_MINER_STOP);
+	ATF_CHECK_EQ(slot, 1);
+	ATF_CHECK_EQ(m->state, MINER_STOPPING);
+	parent_exited(1, 4343, MINER_STOPPED);
+	expect_ack(1, "_x", "stop", 1, "stopped", "stopped");
+}
+
 ATF_TC_WITHOUT_HEAD(restart_is_acknowledged_with_the_new_run);
 ATF_TC_BODY(restart_is_acknowledged_with_the_new_run, tc)
 {
@@ -883,6 +945,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, start_over_a_running_miner_is_acknowledged_not_ok);
 	ATF_TP_ADD_TC(tp, start_without_a_parent_is_acknowledged_not_ok);
 	ATF_TP_ADD_TC(tp, stop_is_acknowledged_once_the_miner_exited);
+	ATF_TP_ADD_TC(tp, miner_names_follow_the_local_rule_remotely);
 	ATF_TP_ADD_TC(tp, restart_is_acknowledged_with_the_new_run);
 	ATF_TP_ADD_TC(tp, restart_refused_by_the_parent_carries_its_reason);
 	return (atf_no_error());
