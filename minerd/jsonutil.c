@@ -125,6 +125,18 @@ api_error(struct evhttp_request *req, int status, int code,
 	free(body);
 }
 
+/* Send buf, a JSON body built by the caller, as the reply. */
+void
+api_reply_buffer(struct evhttp_request *req, int status,
+    struct evbuffer *buf)
+{
+	evhttp_remove_header(evhttp_request_get_output_headers(req),
+	    "Content-Type");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, status, NULL, buf);
+}
+
 static int
 api_dump_cb(const char *data, size_t len, void *arg)
 {

@@ -102,6 +102,9 @@ char		*api_error_body(int, const char *);
 void		 api_error(struct evhttp_request *, int, int, const char *, ...)
 		    __attribute__((__format__ (printf, 4, 5)));
 void		 api_reply(struct evhttp_request *, int, json_t *);
+struct evbuffer;
+void		 api_reply_buffer(struct evhttp_request *, int,
+		    struct evbuffer *);
 json_t		*api_body(struct evhttp_request *, size_t, int, char *, size_t);
 json_t		*api_parse_body(const char *, size_t, int, char *, size_t);
 json_t		*json_string_safe(const char *);

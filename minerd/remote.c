@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -50,6 +51,11 @@
 #include "remote.h"
 #include "remote_check.h"
 #include "select.h"
+
+/* The windows of a hashrate, as DESIGN's stats payload names them
+ * (remote_check.c checked each is null or a number in range). */
+static const char *const remote_windows[] = { "10s", "60s", "15m" };
+#define REMOTE_NWINDOWS	(sizeof(remote_windows) / sizeof(remote_windows[0]))
 
 /* Where one peer's call stands. */
 enum remote_state {
@@ -68,6 +74,7 @@ struct remote_call {
 	long long		 sent_us;	/* monotonic */
 	double			 rtt_ms;	/* < 0: no answer */
 	json_t			*payload;	/* the answer's, a reference */
+	char			*dumped;	/* fleet: this call's JSON */
 };
 
 struct remote_fan {
@@ -79,15 +86,12 @@ struct remote_fan {
 	enum remote_reply	 reply;
 	unsigned int		 timeout_s;
 	struct remote_call	*calls;		/* sorted by id */
+	double			 sum[REMOTE_NWINDOWS];	/* fleet total */
 	size_t			 n;
 	size_t			 pending;
 	long long		 started_us;	/* monotonic */
 };
 
-/* The windows of a hashrate, as DESIGN's stats payload names them
- * (remote_check.c checked each is null or a number in range). */
-static const char *const remote_windows[] = { "10s", "60s", "15m" };
-#define REMOTE_NWINDOWS	(sizeof(remote_windows) / sizeof(remote_windows[0]))
 
 static LIST_HEAD(, remote_fan)	 remote_fans =
     LIST_HEAD_INITIALIZER(remote_fans);
@@ -107,6 +111,8 @@ static void	remote_set(struct remote_call *, enum remote_state, int,
 static void	remote_log_summary(const struct remote_fan *);
 static json_t	*remote_call_json(const struct remote_call *);
 static void	remote_reply_fleet(struct remote_fan *);
+static void	remote_fleet_sum(struct remote_fan *, const json_t *);
+static void	remote_fleet_add(struct remote_fan *, struct remote_call *);
 static void	remote_reply_error(struct evhttp_request *,
 		    const struct remote_call *);
 static long long remote_mono_us(void);
@@ -238,7 +244,8 @@ remote_fanout(struct evhttp_request *req, struct peer **peers, size_t n,
 	for (i = 0; i < n; i++)
 		(void)strlcpy(fan->calls[i].id, peers[i]->id,
 		    sizeof(fan->calls[i].id));
-	qsort(fan->calls, n, sizeof(*fan->calls), remote_call_cmp);
+	if (n > 0)	/* calls is NULL then: qsort wants an array */
+		qsort(fan->calls, n, sizeof(*fan->calls), remote_call_cmp);
 	for (i = 0, j = 0; i < n; i++)
 		if (j == 0 || strcmp(fan->calls[i].id,
 		    fan->calls[j - 1].id) != 0)
@@ -321,8 +328,9 @@ remote_answer(void *arg, struct peer *p, const struct msg *m, int status,
 	if (p == NULL)
 		return;		/* removed meanwhile: the timer settles it */
 	(void)strlcpy(key.id, p->id, sizeof(key.id));
-	if ((c = bsearch(&key, fan->calls, fan->n, sizeof(*fan->calls),
-	    remote_call_cmp)) == NULL || c->state != RC_PENDING)
+	if (fan->n == 0 || (c = bsearch(&key, fan->calls, fan->n,
+	    sizeof(*fan->calls), remote_call_cmp)) == NULL ||
+	    c->state != RC_PENDING)
 		return;
 	if (m != NULL)
 		c->rtt_ms = (remote_mono_us() - c->sent_us) / 1000.0;
@@ -338,6 +346,8 @@ remote_answer(void *arg, struct peer *p, const struct msg *m, int status,
 			remote_set(c, RC_OK, 0, NULL);
 			if (fan->type == MSG_PING)
 				select_pong(p, m, c->rtt_ms);
+			if (fan->reply == REMOTE_REPLY_FLEET)
+				remote_fleet_add(fan, c);
 		}
 	} else if (m != NULL && status == 0) {
 		/* net.c matched the type; never take anything else as one */
@@ -465,6 +475,7 @@ remote_free(struct remote_fan *fan)
 	for (i = 0; i < fan->n; i++) {
 		free(fan->calls[i].error);
 		json_decref(fan->calls[i].payload);
+		free(fan->calls[i].dumped);
 	}
 	free(fan->calls);
 	free(fan);
@@ -530,57 +541,113 @@ remote_reply_error(struct evhttp_request *req, const struct remote_call *c)
 	}
 }
 
-/* {"peers": [..], "totalHashrate": {..}, "asked", "answered", "timedOut"} */
+/* Add a stats answer's hashrates to the fleet's total. */
+static void
+remote_fleet_sum(struct remote_fan *fan, const json_t *payload)
+{
+	const json_t	*miner, *hr, *v;
+	size_t		 j, w;
+
+	json_array_foreach(json_object_get(payload, "miners"), j, miner) {
+		hr = json_object_get(miner, "hashrate");
+		for (w = 0; w < REMOTE_NWINDOWS; w++) {
+			v = json_object_get(hr, remote_windows[w]);
+			if (json_is_number(v))
+				fan->sum[w] += json_number_value(v);
+		}
+	}
+}
+
+/*
+ * A fleet call's answer as it arrives: summed, dumped to its final
+ * JSON and the tree freed at once.  The work is done while the other
+ * workers are still answering, not all at the end, and the fan-out
+ * holds one compact string a worker instead of a tree.  If the dump
+ * fails, the tree stays and the reply dumps it.
+ */
+static void
+remote_fleet_add(struct remote_fan *fan, struct remote_call *c)
+{
+	json_t	*o;
+
+	remote_fleet_sum(fan, c->payload);
+	if ((o = remote_call_json(c)) == NULL)
+		return;
+	c->dumped = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (c->dumped != NULL) {
+		json_decref(c->payload);
+		c->payload = NULL;
+	}
+}
+
+/*
+ * {"peers": [..], "totalHashrate": {..}, "asked", "answered",
+ * "timedOut"}, written into the reply's buffer piece by piece.
+ */
 static void
 remote_reply_fleet(struct remote_fan *fan)
 {
 	const struct remote_call	*c;
-	json_t				*arr, *o, *miner, *hr, *v, *tot;
-	double				 sum[REMOTE_NWINDOWS];
-	size_t				 i, j, w, answered = 0, timedout = 0;
+	struct evbuffer			*buf;
+	json_t				*o, *tot;
+	char				*s;
+	size_t				 i, w, answered = 0, timedout = 0;
+	int				 r = 0;
 
-	memset(sum, 0, sizeof(sum));
-	if ((arr = json_array()) == NULL) {
-		api_reply(fan->req, 200, NULL);
+	if ((buf = evbuffer_new()) == NULL) {
+		api_reply(fan->req, 200, NULL);		/* out of memory */
 		return;
 	}
-	for (i = 0; i < fan->n; i++) {
+	r |= evbuffer_add_printf(buf, "{\"peers\":[") < 0;
+	for (i = 0; i < fan->n && r == 0; i++) {
 		c = &fan->calls[i];
-		if ((o = remote_call_json(c)) == NULL ||
-		    json_array_append_new(arr, o) == -1) {
-			json_decref(arr);
-			api_reply(fan->req, 200, NULL);	/* out of memory */
-			return;
-		}
 		if (c->state == RC_TIMEOUT)
 			timedout++;
-		if (c->state != RC_OK)
+		if (c->state == RC_OK)
+			answered++;
+		if (i > 0)
+			r |= evbuffer_add(buf, ",", 1);
+		if (c->dumped != NULL) {
+			r |= evbuffer_add(buf, c->dumped, strlen(c->dumped));
 			continue;
-		answered++;
-		json_array_foreach(json_object_get(c->payload, "miners"), j,
-		    miner) {
-			hr = json_object_get(miner, "hashrate");
-			for (w = 0; w < REMOTE_NWINDOWS; w++) {
-				v = json_object_get(hr, remote_windows[w]);
-				if (json_is_number(v))
-					sum[w] += json_number_value(v);
-			}
 		}
+		if (c->state == RC_OK)
+			remote_fleet_sum(fan, c->payload);
+		if ((o = remote_call_json(c)) == NULL ||
+		    (s = json_dumps(o, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER)) == NULL) {
+			json_decref(o);
+			r = -1;
+			break;
+		}
+		json_decref(o);
+		r |= evbuffer_add(buf, s, strlen(s));
+		free(s);
 	}
-	if ((tot = json_object()) == NULL) {
-		json_decref(arr);
-		api_reply(fan->req, 200, NULL);
+	if (r == 0 && (tot = json_object()) != NULL) {
+		for (w = 0; w < REMOTE_NWINDOWS; w++)
+			r |= json_object_set_new(tot, remote_windows[w],
+			    json_real(fan->sum[w]));
+		if ((s = json_dumps(tot, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER)) == NULL)
+			r = -1;
+		else {
+			r |= evbuffer_add_printf(buf, "],\"totalHashrate\":%s,"
+			    "\"asked\":%zu,\"answered\":%zu,\"timedOut\":%zu}",
+			    s, fan->n, answered, timedout) < 0;
+			free(s);
+		}
+		json_decref(tot);
+	} else
+		r = -1;
+	if (r != 0) {
+		evbuffer_free(buf);
+		api_reply(fan->req, 200, NULL);		/* out of memory */
 		return;
 	}
-	for (w = 0; w < REMOTE_NWINDOWS; w++)
-		(void)json_object_set_new(tot, remote_windows[w],
-		    json_real(sum[w]));
-	api_reply(fan->req, 200, json_pack("{s:o, s:o, s:I, s:I, s:I}",
-	    "peers", arr,
-	    "totalHashrate", tot,
-	    "asked", (json_int_t)fan->n,
-	    "answered", (json_int_t)answered,
-	    "timedOut", (json_int_t)timedout));
+	api_reply_buffer(fan->req, 200, buf);
+	evbuffer_free(buf);
 }
 
 /* Every call settled: answer the client once, free the fan-out. */
