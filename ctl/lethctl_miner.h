@@ -106,6 +106,9 @@ int	cmd_profile_edit(struct ctl *, int, char **);
 int	cmd_profile_rm(struct ctl *, int, char **);
 
 /* miner.c: lethctl miner ... */
+/* miner.c: a miner name (what "profile": a profile id) given on the
+ * command line, as the daemon allows it; exits with a message if not. */
+void	ctl_name_arg(const char *what, const char *);
 int	cmd_miner_start(struct ctl *, int, char **);
 int	cmd_miner_stop(struct ctl *, int, char **);
 int	cmd_miner_restart(struct ctl *, int, char **);

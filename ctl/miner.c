@@ -52,7 +52,6 @@
 static volatile sig_atomic_t	miner_interrupted;
 
 static const char *miner_vis(char *, size_t, const char *);
-static void	miner_name_arg(const char *, const char *);
 static void	miner_ack(struct ctl *, const struct resp *, const char *,
 		    const char *);
 static void	miner_logs_get(struct ctl *, const char *, long long,
@@ -69,9 +68,9 @@ miner_vis(char *buf, size_t len, const char *s)
 }
 
 /* A name or a profile id goes in a path or a body: as the daemon
- * allows them. */
-static void
-miner_name_arg(const char *what, const char *s)
+ * allows them (lethctl.h: remote commands too). */
+void
+ctl_name_arg(const char *what, const char *s)
 {
 	char	 vis[4 * MINER_ARG_ECHO + 1];
 	size_t	 len = strlen(s), max;
@@ -139,9 +138,9 @@ cmd_miner_start(struct ctl *ctl, int argc, char **argv)
 	}
 	if (profile == NULL)
 		return (-1);
-	miner_name_arg("profile", profile);
+	ctl_name_arg("profile", profile);
 	if (name != NULL)
-		miner_name_arg("name", name);
+		ctl_name_arg("name", name);
 	if ((req = json_pack("{s:s}", "profile", profile)) == NULL)
 		errx(1, "json_pack failed");
 	if (name != NULL && json_object_set_new(req, "name",
@@ -165,7 +164,7 @@ cmd_miner_stop(struct ctl *ctl, int argc, char **argv)
 
 	if (argc != 1)
 		return (-1);
-	miner_name_arg("name", argv[0]);
+	ctl_name_arg("name", argv[0]);
 	(void)snprintf(path, sizeof(path), "/api/v1/miners/%s", argv[0]);
 	ctl_call(ctl, "DELETE", path, NULL, &r);
 	miner_ack(ctl, &r, argv[0], "stopped");
@@ -181,7 +180,7 @@ cmd_miner_restart(struct ctl *ctl, int argc, char **argv)
 
 	if (argc != 1)
 		return (-1);
-	miner_name_arg("name", argv[0]);
+	ctl_name_arg("name", argv[0]);
 	(void)snprintf(path, sizeof(path), "/api/v1/miners/%s/restart",
 	    argv[0]);
 	ctl_call(ctl, "POST", path, NULL, &r);
@@ -222,7 +221,7 @@ cmd_miner_stats(struct ctl *ctl, int argc, char **argv)
 
 	if (argc != 1)
 		return (-1);
-	miner_name_arg("name", argv[0]);
+	ctl_name_arg("name", argv[0]);
 	(void)snprintf(path, sizeof(path), "/api/v1/miners/%s/stats",
 	    argv[0]);
 	ctl_call(ctl, "GET", path, NULL, &r);
@@ -309,7 +308,7 @@ cmd_miner_logs(struct ctl *ctl, int argc, char **argv)
 	}
 	if (name == NULL)
 		return (-1);
-	miner_name_arg("name", name);
+	ctl_name_arg("name", name);
 	miner_logs_get(ctl, name, n, &r, &arr, &total);
 	if (ctl->json && !follow) {
 		ctl_print_json(&r);

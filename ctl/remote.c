@@ -114,7 +114,6 @@ static long long remote_count(const json_t *, const char *);
 static long long remote_now_ms(void);
 static void	remote_peer_arg(struct ctl *, const char *,
 		    char [NODE_ID_LEN + 1]);
-static void	remote_name_arg(const char *, const char *);
 static void	remote_tag_arg(const char *);
 static void	remote_query_add(char *, size_t, const char *,
 		    const char *);
@@ -241,29 +240,6 @@ remote_peer_arg(struct ctl *ctl, const char *s, char id[NODE_ID_LEN + 1])
 	for (i = 0; i < NODE_ID_LEN; i++)
 		if (!isxdigit((unsigned char)id[i]))
 			errx(1, "bad response from daemon: a peer id");
-}
-
-/* A miner name or a profile id, as the daemon allows them. */
-static void
-remote_name_arg(const char *what, const char *s)
-{
-	char	 vis[4 * REMOTE_ARG_ECHO + 1];
-	size_t	 len = strlen(s), max;
-
-	if (strcmp(what, "profile") != 0) {
-		if (!miner_name_valid(s))
-			errx(1, "bad %s %s: want 1 to %d letters, digits, "
-			    "\".\", \"_\" or \"-\", not \".\" first", what,
-			    remote_vis(vis, sizeof(vis), s), MINER_NAME_MAX);
-		return;
-	}
-	max = PROFILE_ID_MAX;
-	if (len == 0 || len > max || strspn(s,
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	    "._-") != len || s[0] == '.' || s[0] == '_' || s[0] == '-')
-		errx(1, "bad %s %s: want 1 to %zu letters, digits, \".\", "
-		    "\"_\" or \"-\", a letter or digit first", what,
-		    remote_vis(vis, sizeof(vis), s), max);
 }
 
 /* A tag as the daemon allows it: printable ASCII, no space or comma. */
@@ -413,9 +389,9 @@ remote_command(struct ctl *ctl, int argc, char **argv, const char *what)
 	if (tag == NULL)
 		peer = pos[0];
 	arg = pos[npos - 1];
-	remote_name_arg(start ? "profile" : "miner", arg);
+	ctl_name_arg(start ? "profile" : "miner", arg);
 	if (name != NULL)
-		remote_name_arg("miner", name);
+		ctl_name_arg("miner", name);
 	if (tag != NULL)
 		remote_tag_arg(tag);
 
@@ -757,7 +733,7 @@ cmd_remote_logs(struct ctl *ctl, int argc, char **argv)
 	}
 	if (miner == NULL)
 		return (-1);
-	remote_name_arg("miner", miner);
+	ctl_name_arg("miner", miner);
 	remote_peer_arg(ctl, peer, id);
 	(void)snprintf(path, sizeof(path), "/api/v1/remote/%s/logs/%s?n=%lld",
 	    id, miner, n);

@@ -101,8 +101,11 @@ build_harness record "libsodium" fuzz/fuzz_record.c common/wire.c
 # The miner drivers' parsers (miner/): XMRig's /2/summary and speed
 # lines, TT-Miner's miner_getstat1, the generic driver's lines.
 DRIVERS="miner/driver.c miner/xmrig.c miner/ttminer.c miner/generic.c"
-for h in xmrig ttminer genericline; do
+for h in xmrig ttminer; do
 	# shellcheck disable=SC2086
-	build_harness $h "jansson libbsd-overlay" fuzz/fuzz_$h.c $DRIVERS \
-	    "-I$SRCDIR/miner" -lm
+	build_harness $h "jansson libbsd-overlay" fuzz/fuzz_driver.c \
+	    $DRIVERS "-I$SRCDIR/miner" -DFUZZ_DRIVER=driver_$h -lm
 done
+# shellcheck disable=SC2086
+build_harness genericline "jansson libbsd-overlay" fuzz/fuzz_genericline.c \
+    $DRIVERS "-I$SRCDIR/miner" -lm

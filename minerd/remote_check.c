@@ -119,6 +119,31 @@ rc_set(struct rc_ctx *ctx, json_t *out, const char *key, json_t *v)
 	return (0);
 }
 
+/*
+ * The array member key of in, of at most max elements: its output array,
+ * already set in out (a borrowed reference), for the caller to fill;
+ * NULL when it is not an array, too long, or out of memory.
+ */
+static json_t *
+rc_array(struct rc_ctx *ctx, const json_t *in, json_t *out,
+    const char *key, size_t max, const json_t **elems)
+{
+	json_t	*arr;
+
+	*elems = json_object_get(in, key);
+	if (!json_is_array(*elems)) {
+		(void)rc_fail(ctx, key, "not an array");
+		return (NULL);
+	}
+	if (json_array_size(*elems) > max) {
+		(void)rc_fail(ctx, key, "too many");
+		return (NULL);
+	}
+	if ((arr = json_array()) == NULL || rc_set(ctx, out, key, arr) == -1)
+		return (NULL);
+	return (arr);
+}
+
 /* A string of at most max bytes, no NUL; absent or null if nullable. */
 static int
 rc_string(struct rc_ctx *ctx, const json_t *in, json_t *out,
@@ -213,17 +238,7 @@ rc_stats(struct rc_ctx *ctx, const json_t *pl)
 	    rc_string(ctx, pl, out, "nodeName", REMOTE_NAME_MAX, 0) == -1 ||
 	    rc_integer(ctx, pl, out, "uptime", 0, REMOTE_UPTIME_MAX, 0) == -1)
 		goto bad;
-	miners = json_object_get(pl, "miners");
-	if (!json_is_array(miners)) {
-		(void)rc_fail(ctx, "miners", "not an array");
-		goto bad;
-	}
-	if (json_array_size(miners) > REMOTE_STATS_MINERS_MAX) {
-		(void)rc_fail(ctx, "miners", "too many");
-		goto bad;
-	}
-	if ((arr = json_array()) == NULL || rc_set(ctx, out, "miners",
-	    arr) == -1)
+	if ((arr = rc_array(ctx, pl, out, "miners", REMOTE_STATS_MINERS_MAX, &miners)) == NULL)
 		goto bad;
 	ctx->where = "miners[]";
 	json_array_foreach(miners, i, m) {
@@ -326,17 +341,7 @@ rc_logs(struct rc_ctx *ctx, const json_t *pl)
 	if (rc_string(ctx, pl, out, "minerName", MINER_NAME_MAX, 0) == -1 ||
 	    rc_bool(ctx, pl, out, "hasMore") == -1)
 		goto bad;
-	lines = json_object_get(pl, "lines");
-	if (!json_is_array(lines)) {
-		(void)rc_fail(ctx, "lines", "not an array");
-		goto bad;
-	}
-	if (json_array_size(lines) > REMOTE_LOG_LINES_MAX) {
-		(void)rc_fail(ctx, "lines", "too many");
-		goto bad;
-	}
-	if ((arr = json_array()) == NULL || rc_set(ctx, out, "lines",
-	    arr) == -1)
+	if ((arr = rc_array(ctx, pl, out, "lines", REMOTE_LOG_LINES_MAX, &lines)) == NULL)
 		goto bad;
 	json_array_foreach(lines, i, l) {
 		if (!json_is_string(l)) {
@@ -376,17 +381,7 @@ rc_profiles(struct rc_ctx *ctx, const json_t *pl)
 	}
 	if (rc_bool(ctx, pl, out, "hasMore") == -1)
 		goto bad;
-	profiles = json_object_get(pl, "profiles");
-	if (!json_is_array(profiles)) {
-		(void)rc_fail(ctx, "profiles", "not an array");
-		goto bad;
-	}
-	if (json_array_size(profiles) > REMOTE_PROFILES_MAX) {
-		(void)rc_fail(ctx, "profiles", "too many");
-		goto bad;
-	}
-	if ((arr = json_array()) == NULL || rc_set(ctx, out, "profiles",
-	    arr) == -1)
+	if ((arr = rc_array(ctx, pl, out, "profiles", REMOTE_PROFILES_MAX, &profiles)) == NULL)
 		goto bad;
 	ctx->where = "profiles[]";
 	json_array_foreach(profiles, i, pr) {
@@ -436,17 +431,7 @@ rc_profile(struct rc_ctx *ctx, const json_t *pr)
 	    -1 ||
 	    rc_real(ctx, pr, out, "floor", REMOTE_FLOOR_MAX, 0) == -1)
 		goto bad;
-	extra = json_object_get(pr, "extra");
-	if (!json_is_array(extra)) {
-		(void)rc_fail(ctx, "extra", "not an array");
-		goto bad;
-	}
-	if (json_array_size(extra) > REMOTE_EXTRA_MAX) {
-		(void)rc_fail(ctx, "extra", "too many");
-		goto bad;
-	}
-	if ((arr = json_array()) == NULL || rc_set(ctx, out, "extra",
-	    arr) == -1)
+	if ((arr = rc_array(ctx, pr, out, "extra", REMOTE_EXTRA_MAX, &extra)) == NULL)
 		goto bad;
 	json_array_foreach(extra, i, e) {
 		if (!json_is_string(e) ||

@@ -1,7 +1,10 @@
 /*
- * libFuzzer harness for the xmrig driver's parsers (miner/xmrig.c):
- * the input is an answer to GET /2/summary for parse_stats, and, cut
- * at its first NUL, an output line for parse_line.
+ * libFuzzer harness for a miner driver's parsers, built once per
+ * driver with -DFUZZ_DRIVER=driver_NAME (fuzz/build.sh): xmrig
+ * (miner/xmrig.c: an answer to GET /2/summary) and tt-miner
+ * (miner/ttminer.c: an answer to miner_getstat1).  The input goes to
+ * parse_stats and, cut at its first NUL, to parse_line as an output
+ * line.
  *
  * Aborts when a refusal gives no reason or a reason with a byte outside
  * printable ASCII, or leaves a rate known; when an accepted answer has
@@ -19,6 +22,10 @@
 
 #include "lethd.h"
 #include "driver.h"
+
+#ifndef FUZZ_DRIVER
+#error "build with -DFUZZ_DRIVER=driver_NAME"
+#endif
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -58,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			 err[256], *line;
 
 	err[0] = '\0';
-	if (driver_xmrig.parse_stats((const char *)data, size, &st, err,
+	if (FUZZ_DRIVER.parse_stats((const char *)data, size, &st, err,
 	    sizeof(err)) == 0) {
 		check_rate(st.hr10s);
 		check_rate(st.hr60s);
@@ -76,7 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data, size);
 	line[size] = '\0';
 	driver_stats_init(&st);
-	if (driver_xmrig.parse_line(NULL, line, &st) == 1) {
+	if (FUZZ_DRIVER.parse_line(NULL, line, &st) == 1) {
 		check_rate(st.hr10s);
 		check_rate(st.hr60s);
 		check_rate(st.hr15m);
